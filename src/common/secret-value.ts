@@ -1,0 +1,39 @@
+import { inspect } from 'node:util';
+
+/**
+ * A raw provider key in transit. It prints as `[redacted]` everywhere (String(), JSON,
+ * util.inspect, template literals) so that a stray log or error cannot leak it; only
+ * `reveal()` gives the value, and only the secret stores and the upstream client call it.
+ */
+export class SecretValue {
+  readonly #value: string;
+
+  constructor(value: string) {
+    this.#value = value;
+  }
+
+  reveal(): string {
+    return this.#value;
+  }
+
+  /** "…abcd": the last four characters, the only part of a key that is ever shown. */
+  get hint(): string {
+    return keyHint(this.#value);
+  }
+
+  toString(): string {
+    return '[redacted]';
+  }
+
+  toJSON(): string {
+    return '[redacted]';
+  }
+
+  [inspect.custom](): string {
+    return '[redacted]';
+  }
+}
+
+export function keyHint(raw: string): string {
+  return `…${raw.slice(-4)}`;
+}

@@ -1,0 +1,146 @@
+import { plainToInstance } from 'class-transformer';
+import { validateSync } from 'class-validator';
+import { resolve } from 'node:path';
+import { EnvSchema } from './env.schema';
+
+export const APP_CONFIG = Symbol('APP_CONFIG');
+
+export type VaultAuth = 'token' | 'approle' | 'kubernetes';
+
+/** The typed, validated configuration. Built once from the environment; nothing else reads process.env. */
+export interface AppConfig {
+  port: number;
+  host: string;
+  dataDir: string;
+  logLevel: string;
+  production: boolean;
+  shutdownTimeoutMs: number;
+  database: { url?: string; migrationsRun: boolean };
+  secretStore: 'vault' | 'local';
+  vault: {
+    addr: string;
+    namespace?: string;
+    kvMount: string;
+    prefix: string;
+    auth: VaultAuth;
+    token?: string;
+    roleId?: string;
+    secretId?: string;
+    approleMount: string;
+    k8sRole?: string;
+    k8sMount: string;
+    k8sTokenPath: string;
+  };
+  localMasterKey?: string;
+  auth: {
+    jwksUri?: string;
+    issuer?: string;
+    audience?: string;
+    jwtSecret?: string;
+    orgClaim: string;
+    orgRoleClaim: string;
+    orgAdminValue: string;
+    adminClaim: string;
+    adminValue: string;
+  };
+  providersFile?: string;
+  defaultProvider: string;
+  /** `<ID>_BASE_URL`, `<ID>_API_KEY`, `<ID>_ENV_FALLBACK` for any provider id; the registry reads them. */
+  providerEnv: Record<string, string>;
+  redisUrl?: string;
+  keyCacheTtlMs: number;
+  upstream: { connectTimeoutMs: number; timeoutMs: number; bodyLimit: number };
+}
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+const PROVIDER_ENV = /^[A-Z0-9_]+_(BASE_URL|API_KEY|ENV_FALLBACK)$/;
+
+/** Validates the environment; throws a ConfigError naming each bad variable. */
+export function loadConfig(env: Record<string, string | undefined>): AppConfig {
+  const present = Object.fromEntries(
+    Object.entries(env).filter(([, v]) => v !== undefined && v !== ''),
+  );
+  const e = plainToInstance(EnvSchema, present);
+  const problems = validateSync(e).flatMap((err) =>
+    Object.values(err.constraints ?? {}).map((m) =>
+      m.startsWith(err.property) ? m : `${err.property}: ${m}`,
+    ),
+  );
+  const production = e.NODE_ENV === 'production';
+  const secretStore = e.SECRET_STORE ?? (e.VAULT_ADDR ? 'vault' : 'local');
+
+  if (secretStore === 'vault') {
+    if (!e.VAULT_ADDR) problems.push('VAULT_ADDR is required when SECRET_STORE=vault');
+    if (e.VAULT_AUTH === 'token' && !e.VAULT_TOKEN)
+      problems.push('VAULT_TOKEN is required when VAULT_AUTH=token');
+    if (e.VAULT_AUTH === 'approle' && (!e.VAULT_ROLE_ID || !e.VAULT_SECRET_ID))
+      problems.push('VAULT_ROLE_ID and VAULT_SECRET_ID are required when VAULT_AUTH=approle');
+    if (e.VAULT_AUTH === 'kubernetes' && !e.VAULT_K8S_ROLE)
+      problems.push('VAULT_K8S_ROLE is required when VAULT_AUTH=kubernetes');
+  }
+  if (e.LOCAL_MASTER_KEY && Buffer.from(e.LOCAL_MASTER_KEY, 'base64').length !== 32)
+    problems.push('LOCAL_MASTER_KEY must be base64 of exactly 32 bytes (openssl rand -base64 32)');
+  if (production && secretStore === 'local' && !e.LOCAL_MASTER_KEY)
+    problems.push(
+      'LOCAL_MASTER_KEY is required when NODE_ENV=production and SECRET_STORE=local (a generated master key is refused)',
+    );
+  if (production && !e.AUTH_JWKS_URI && !e.AUTH_JWT_SECRET)
+    problems.push(
+      'AUTH_JWKS_URI (or an explicit AUTH_JWT_SECRET) is required when NODE_ENV=production (a generated dev secret is refused)',
+    );
+  if (problems.length) throw new ConfigError(`Invalid configuration:\n  - ${problems.join('\n  - ')}`);
+
+  const providerEnv = Object.fromEntries(
+    Object.entries(present).filter(([k]) => PROVIDER_ENV.test(k)),
+  ) as Record<string, string>;
+
+  return {
+    port: e.PORT,
+    host: e.HOST,
+    dataDir: resolve(e.DATA_DIR),
+    logLevel: e.LOG_LEVEL,
+    production,
+    shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
+    database: { url: e.DATABASE_URL, migrationsRun: e.MIGRATIONS_RUN },
+    secretStore,
+    vault: {
+      addr: e.VAULT_ADDR ?? '',
+      namespace: e.VAULT_NAMESPACE,
+      kvMount: e.VAULT_KV_MOUNT,
+      prefix: e.VAULT_PREFIX,
+      auth: e.VAULT_AUTH,
+      token: e.VAULT_TOKEN,
+      roleId: e.VAULT_ROLE_ID,
+      secretId: e.VAULT_SECRET_ID,
+      approleMount: e.VAULT_APPROLE_MOUNT,
+      k8sRole: e.VAULT_K8S_ROLE,
+      k8sMount: e.VAULT_K8S_MOUNT,
+      k8sTokenPath: e.VAULT_K8S_TOKEN_PATH,
+    },
+    localMasterKey: e.LOCAL_MASTER_KEY,
+    auth: {
+      jwksUri: e.AUTH_JWKS_URI,
+      issuer: e.AUTH_ISSUER,
+      audience: e.AUTH_AUDIENCE,
+      jwtSecret: e.AUTH_JWT_SECRET,
+      orgClaim: e.AUTH_ORG_CLAIM,
+      orgRoleClaim: e.AUTH_ORG_ROLE_CLAIM,
+      orgAdminValue: e.AUTH_ORG_ADMIN_VALUE,
+      adminClaim: e.AUTH_ADMIN_CLAIM,
+      adminValue: e.AUTH_ADMIN_VALUE,
+    },
+    providersFile: e.PROVIDERS_FILE,
+    defaultProvider: e.DEFAULT_PROVIDER,
+    providerEnv,
+    redisUrl: e.REDIS_URL,
+    keyCacheTtlMs: e.KEY_CACHE_TTL_MS,
+    upstream: {
+      connectTimeoutMs: e.UPSTREAM_CONNECT_TIMEOUT_MS,
+      timeoutMs: e.UPSTREAM_TIMEOUT_MS,
+      bodyLimit: e.PROXY_BODY_LIMIT,
+    },
+  };
+}

@@ -1,0 +1,81 @@
+import { Transform } from 'class-transformer';
+import {
+  IsBase64,
+  IsBoolean,
+  IsIn,
+  IsInt,
+  IsOptional,
+  IsString,
+  IsUrl,
+  Matches,
+  Max,
+  Min,
+  MinLength,
+} from 'class-validator';
+
+const toInt = ({ value }: { value: unknown }): unknown =>
+  typeof value === 'string' && /^\d+$/.test(value.trim()) ? Number(value) : value;
+const toBool = ({ value }: { value: unknown }): unknown =>
+  value === 'true' ? true : value === 'false' ? false : value;
+const url = { require_tld: false, require_protocol: true, protocols: ['http', 'https'] };
+
+/** Every environment variable of the contract, checked once at start-up. */
+export class EnvSchema {
+  @IsOptional() @Transform(toInt) @IsInt() @Min(0) @Max(65535) PORT = 8080;
+  @IsOptional() @IsString() HOST = '0.0.0.0';
+  @IsOptional() @IsString() DATA_DIR = './data';
+  @IsOptional() @IsIn(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']) LOG_LEVEL =
+    'info';
+  @IsOptional() @IsString() NODE_ENV?: string;
+  @IsOptional() @Transform(toInt) @IsInt() @Min(0) SHUTDOWN_TIMEOUT_MS = 30000;
+
+  @IsOptional()
+  @Matches(/^postgres(ql)?:\/\//, { message: 'DATABASE_URL must be a postgres:// URL' })
+  DATABASE_URL?: string;
+  @IsOptional() @Transform(toBool) @IsBoolean() MIGRATIONS_RUN = true;
+
+  @IsOptional() @IsIn(['vault', 'local']) SECRET_STORE?: 'vault' | 'local';
+  @IsOptional() @IsUrl(url) VAULT_ADDR?: string;
+  @IsOptional() @IsString() VAULT_NAMESPACE?: string;
+  @IsOptional() @IsString() @MinLength(1) VAULT_KV_MOUNT = 'secret';
+  @IsOptional() @IsString() @MinLength(1) VAULT_PREFIX = 'byok';
+  @IsOptional() @IsIn(['token', 'approle', 'kubernetes']) VAULT_AUTH:
+    | 'token'
+    | 'approle'
+    | 'kubernetes' = 'token';
+  @IsOptional() @IsString() VAULT_TOKEN?: string;
+  @IsOptional() @IsString() VAULT_ROLE_ID?: string;
+  @IsOptional() @IsString() VAULT_SECRET_ID?: string;
+  @IsOptional() @IsString() VAULT_APPROLE_MOUNT = 'approle';
+  @IsOptional() @IsString() VAULT_K8S_ROLE?: string;
+  @IsOptional() @IsString() VAULT_K8S_MOUNT = 'kubernetes';
+  @IsOptional() @IsString() VAULT_K8S_TOKEN_PATH =
+    '/var/run/secrets/kubernetes.io/serviceaccount/token';
+
+  @IsOptional()
+  @IsBase64(undefined, { message: 'LOCAL_MASTER_KEY must be base64 of 32 random bytes' })
+  LOCAL_MASTER_KEY?: string;
+
+  @IsOptional() @IsUrl(url) AUTH_JWKS_URI?: string;
+  @IsOptional() @IsString() AUTH_ISSUER?: string;
+  @IsOptional() @IsString() AUTH_AUDIENCE?: string;
+  @IsOptional() @IsString() @MinLength(32, { message: 'AUTH_JWT_SECRET must be at least 32 characters' })
+  AUTH_JWT_SECRET?: string;
+  @IsOptional() @IsString() AUTH_ORG_CLAIM = 'org_id';
+  @IsOptional() @IsString() AUTH_ORG_ROLE_CLAIM = 'org_role';
+  @IsOptional() @IsString() AUTH_ORG_ADMIN_VALUE = 'admin';
+  @IsOptional() @IsString() AUTH_ADMIN_CLAIM = 'byok_admin';
+  @IsOptional() @IsString() AUTH_ADMIN_VALUE = 'true';
+
+  @IsOptional() @IsString() PROVIDERS_FILE?: string;
+  @IsOptional() @Matches(/^[a-z0-9][a-z0-9_-]*$/, { message: 'DEFAULT_PROVIDER must be a lower-case provider id' })
+  DEFAULT_PROVIDER = 'cerebras';
+
+  @IsOptional() @Matches(/^rediss?:\/\//, { message: 'REDIS_URL must be a redis:// URL' })
+  REDIS_URL?: string;
+  @IsOptional() @Transform(toInt) @IsInt() @Min(0) KEY_CACHE_TTL_MS = 30000;
+
+  @IsOptional() @Transform(toInt) @IsInt() @Min(1) UPSTREAM_CONNECT_TIMEOUT_MS = 10000;
+  @IsOptional() @Transform(toInt) @IsInt() @Min(1) UPSTREAM_TIMEOUT_MS = 300000;
+  @IsOptional() @Transform(toInt) @IsInt() @Min(1024) PROXY_BODY_LIMIT = 20 * 1024 * 1024;
+}

@@ -1,0 +1,54 @@
+import { Column, Entity, Index, PrimaryColumn } from 'typeorm';
+import type { OwnerType } from '../../secret-store/secret-store.port';
+
+/** Metadata of one stored provider key. The secret itself lives in the secret store. */
+@Entity({ name: 'api_keys' })
+@Index('api_keys_owner_provider_name', ['ownerType', 'ownerId', 'provider', 'keyName'], {
+  unique: true,
+})
+export class ApiKeyEntity {
+  @PrimaryColumn({ type: 'uuid' })
+  id: string;
+
+  @Column({ name: 'owner_type', type: 'varchar', length: 8 })
+  ownerType: OwnerType;
+
+  @Column({ name: 'owner_id', type: 'varchar', length: 255 })
+  ownerId: string;
+
+  @Column({ type: 'varchar', length: 64 })
+  provider: string;
+
+  @Column({ name: 'key_name', type: 'varchar', length: 100 })
+  keyName: string;
+
+  /** "…abcd": the last four characters, never more. */
+  @Column({ name: 'key_hint', type: 'varchar', length: 8 })
+  keyHint: string;
+
+  @Column({ name: 'is_active', type: 'boolean', default: true })
+  isActive: boolean;
+
+  /** Set when the provider rejected the key (401/403); cleared by a good verify or a rotate. */
+  @Column({ type: 'boolean', default: false })
+  invalid: boolean;
+
+  @Column({ type: 'integer', default: 0 })
+  priority: number;
+
+  /** The secret store version this row points at. */
+  @Column({ type: 'integer', default: 1 })
+  version: number;
+
+  @Column({ name: 'created_at', type: 'timestamptz' })
+  createdAt: Date;
+
+  @Column({ name: 'updated_at', type: 'timestamptz' })
+  updatedAt: Date;
+
+  @Column({ name: 'last_used_at', type: 'timestamptz', nullable: true })
+  lastUsedAt: Date | null;
+
+  @Column({ name: 'last_verified_at', type: 'timestamptz', nullable: true })
+  lastVerifiedAt: Date | null;
+}

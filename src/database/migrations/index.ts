@@ -1,0 +1,4 @@
+import { Init1764400000000 } from './1764400000000-init';
+
+/** Every migration, in order. Additive first, so old pods keep serving while they run. */
+export const MIGRATIONS = [Init1764400000000];
