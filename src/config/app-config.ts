@@ -91,7 +91,8 @@ export function loadConfig(env: Record<string, string | undefined>): AppConfig {
     problems.push(
       'AUTH_JWKS_URI (or an explicit AUTH_JWT_SECRET) is required when NODE_ENV=production (a generated dev secret is refused)',
     );
-  if (problems.length) throw new ConfigError(`Invalid configuration:\n  - ${problems.join('\n  - ')}`);
+  if (problems.length)
+    throw new ConfigError(`Invalid configuration:\n  - ${problems.join('\n  - ')}`);
 
   const providerEnv = Object.fromEntries(
     Object.entries(present).filter(([k]) => PROVIDER_ENV.test(k)),

@@ -40,9 +40,7 @@ export class EnvSchema {
   @IsOptional() @IsString() @MinLength(1) VAULT_KV_MOUNT = 'secret';
   @IsOptional() @IsString() @MinLength(1) VAULT_PREFIX = 'byok';
   @IsOptional() @IsIn(['token', 'approle', 'kubernetes']) VAULT_AUTH:
-    | 'token'
-    | 'approle'
-    | 'kubernetes' = 'token';
+    'token' | 'approle' | 'kubernetes' = 'token';
   @IsOptional() @IsString() VAULT_TOKEN?: string;
   @IsOptional() @IsString() VAULT_ROLE_ID?: string;
   @IsOptional() @IsString() VAULT_SECRET_ID?: string;
@@ -59,7 +57,9 @@ export class EnvSchema {
   @IsOptional() @IsUrl(url) AUTH_JWKS_URI?: string;
   @IsOptional() @IsString() AUTH_ISSUER?: string;
   @IsOptional() @IsString() AUTH_AUDIENCE?: string;
-  @IsOptional() @IsString() @MinLength(32, { message: 'AUTH_JWT_SECRET must be at least 32 characters' })
+  @IsOptional()
+  @IsString()
+  @MinLength(32, { message: 'AUTH_JWT_SECRET must be at least 32 characters' })
   AUTH_JWT_SECRET?: string;
   @IsOptional() @IsString() AUTH_ORG_CLAIM = 'org_id';
   @IsOptional() @IsString() AUTH_ORG_ROLE_CLAIM = 'org_role';
@@ -68,10 +68,14 @@ export class EnvSchema {
   @IsOptional() @IsString() AUTH_ADMIN_VALUE = 'true';
 
   @IsOptional() @IsString() PROVIDERS_FILE?: string;
-  @IsOptional() @Matches(/^[a-z0-9][a-z0-9_-]*$/, { message: 'DEFAULT_PROVIDER must be a lower-case provider id' })
+  @IsOptional()
+  @Matches(/^[a-z0-9][a-z0-9_-]*$/, {
+    message: 'DEFAULT_PROVIDER must be a lower-case provider id',
+  })
   DEFAULT_PROVIDER = 'cerebras';
 
-  @IsOptional() @Matches(/^rediss?:\/\//, { message: 'REDIS_URL must be a redis:// URL' })
+  @IsOptional()
+  @Matches(/^rediss?:\/\//, { message: 'REDIS_URL must be a redis:// URL' })
   REDIS_URL?: string;
   @IsOptional() @Transform(toInt) @IsInt() @Min(0) KEY_CACHE_TTL_MS = 30000;
 

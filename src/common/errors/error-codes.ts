@@ -12,6 +12,7 @@ export const ERROR_STATUS = {
   provider_key_rejected: 401,
   upstream_unavailable: 502,
   rate_limited: 429,
+  secret_store_unavailable: 503,
   internal_error: 500,
 } as const;
 
@@ -31,6 +32,7 @@ export const ERROR_TITLE: Record<ErrorCode, string> = {
   provider_key_rejected: 'Provider Key Rejected',
   upstream_unavailable: 'Upstream Unavailable',
   rate_limited: 'Rate Limited',
+  secret_store_unavailable: 'Secret Store Unavailable',
   internal_error: 'Internal Server Error',
 };
 
@@ -48,5 +50,6 @@ export const OPENAI_ERROR_TYPE: Record<ErrorCode, string> = {
   provider_key_rejected: 'authentication_error',
   upstream_unavailable: 'api_error',
   rate_limited: 'rate_limit_error',
+  secret_store_unavailable: 'api_error',
   internal_error: 'api_error',
 };

@@ -1,7 +1,8 @@
 import { AccessTokenEntity } from './access-token.entity';
 import { ApiKeyEntity } from './api-key.entity';
 import { LocalSecretEntity } from './local-secret.entity';
+import { UsageEventEntity } from './usage-event.entity';
 
-export { AccessTokenEntity, ApiKeyEntity, LocalSecretEntity };
+export { AccessTokenEntity, ApiKeyEntity, LocalSecretEntity, UsageEventEntity };
 
-export const ENTITIES = [ApiKeyEntity, AccessTokenEntity, LocalSecretEntity];
+export const ENTITIES = [ApiKeyEntity, AccessTokenEntity, LocalSecretEntity, UsageEventEntity];

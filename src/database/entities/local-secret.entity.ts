@@ -19,7 +19,7 @@ export class LocalSecretEntity {
   @Column({ name: 'auth_tag', type: 'bytea' })
   authTag: Buffer;
 
-  /** Which master key encrypted it (first 8 hex chars of its SHA-256), for rotation of the master key. */
+  /** Which master key encrypted it (first 16 hex chars of its SHA-256), for rotation of the master key. */
   @Column({ name: 'master_key_id', type: 'varchar', length: 16 })
   masterKeyId: string;
 

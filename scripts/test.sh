@@ -1,0 +1,70 @@
+#!/usr/bin/env bash
+# The project's one test command (`npm test`, and CI through .ci/run). Every check runs even
+# when an earlier one fails, so the closing `tests: N passed, M failed` line always covers
+# everything; a failed static step counts as one failed test.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+failed_steps=()
+
+step() {
+  local name="$1"
+  shift
+  echo "==> $name: $*" >&2
+  # Tools' reports go to stderr with jest's, so stdout ends with the summary alone.
+  if ! "$@" >&2; then
+    echo "==> $name FAILED" >&2
+    failed_steps+=("$name")
+  fi
+}
+
+step install-test-deps bash scripts/install-test-deps.sh
+step eslint npx eslint .
+step prettier npx prettier --check .
+step typecheck npx tsc -p tsconfig.json --noEmit
+step build npm run build
+step migration-drift node dist/bin/schema-drift.js
+step openapi-drift node dist/bin/openapi.js --check
+
+results="$(mktemp -t byok-jest-XXXXXX)"
+trap 'rm -f "$results"' EXIT
+jest_status=0
+NODE_OPTIONS=--experimental-vm-modules npx jest --forceExit --json --outputFile="$results" >&2 || jest_status=$?
+
+# Counts from jest's JSON. A suite that crashed before running its tests reports no failed
+# test, so each such suite counts as one failure: a crash must never look green.
+node - "$results" "$jest_status" "${failed_steps[@]}" <<'JS'
+const fs = require('node:fs');
+const [file, jestStatus, ...failedSteps] = process.argv.slice(2);
+let passed = 0;
+let failed = 0;
+const notes = [];
+let report;
+try {
+  report = JSON.parse(fs.readFileSync(file, 'utf8'));
+} catch {
+  report = undefined;
+}
+if (report) {
+  passed = report.numPassedTests;
+  failed = report.numFailedTests;
+  let crashed = 0;
+  for (const suite of report.testResults ?? []) {
+    const testFailed = (suite.assertionResults ?? []).some((a) => a.status === 'failed');
+    if (suite.testExecError || (suite.status === 'failed' && !testFailed)) {
+      crashed += 1;
+      notes.push(`suite failed outside its tests: ${suite.name}`);
+    }
+  }
+  failed += Math.max(crashed, report.numRuntimeErrorTestSuites ?? 0);
+}
+if (jestStatus !== '0' && failed === 0) {
+  failed += 1;
+  notes.push(`jest exited with status ${jestStatus}${report ? '' : ' and wrote no results'}`);
+}
+for (const step of failedSteps) notes.push(`failed step: ${step}`);
+failed += failedSteps.length;
+for (const note of notes) console.log(note);
+console.log(`tests: ${passed} passed, ${failed} failed`);
+process.exit(failed > 0 || passed + failed === 0 ? 1 : 0);
+JS

@@ -1,0 +1,67 @@
+import { ValidationPipe } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
+import { Logger } from 'nestjs-pino';
+import type { DestinationStream } from 'pino';
+import { AppModule } from './app.module';
+import { AppError } from './common/errors/app-error';
+import { JsonObjectBodyPipe } from './common/http/json-object-body.pipe';
+import { HttpErrorFilter } from './common/filters/http-error.filter';
+import { requestId } from './common/http/request-id';
+import type { AppConfig } from './config/app-config';
+import { openDatabase } from './database/data-source';
+import { setupSwagger } from './openapi';
+
+export interface CreateAppOptions {
+  logDestination?: DestinationStream;
+}
+
+/** Builds the whole application, ready to listen. main.ts, the tests and the scripts share it. */
+export async function createApp(
+  config: AppConfig,
+  opts: CreateAppOptions = {},
+): Promise<NestFastifyApplication> {
+  const database = await openDatabase(config);
+  const adapter = new FastifyAdapter({
+    bodyLimit: config.upstream.bodyLimit,
+    genReqId: requestId,
+    trustProxy: false,
+    return503OnClosing: false,
+  });
+  const app = await NestFactory.create<NestFastifyApplication>(
+    AppModule.forRoot({ config, database, logDestination: opts.logDestination }),
+    adapter,
+    { bufferLogs: true, rawBody: true, abortOnError: false },
+  );
+  app.useLogger(app.get(Logger));
+  app.useGlobalFilters(new HttpErrorFilter());
+  app.useGlobalPipes(
+    new JsonObjectBodyPipe(),
+    new ValidationPipe({
+      whitelist: true,
+      forbidNonWhitelisted: true,
+      transform: true,
+      stopAtFirstError: true,
+      exceptionFactory: (errors) =>
+        new AppError(
+          'validation_failed',
+          errors
+            .flatMap((e) =>
+              Object.values(e.constraints ?? { [e.property]: `${e.property} is invalid` }),
+            )
+            .join('; '),
+          { details: { fields: errors.map((e) => e.property) } },
+        ),
+    }),
+  );
+  app
+    .getHttpAdapter()
+    .getInstance()
+    .addHook('onSend', (req, reply, payload, done) => {
+      void reply.header('x-request-id', req.id);
+      done(null, payload);
+    });
+  setupSwagger(app);
+  await app.init();
+  return app;
+}

@@ -1,0 +1,50 @@
+import { type DynamicModule, Module } from '@nestjs/common';
+import { APP_GUARD } from '@nestjs/core';
+import { LoggerModule } from 'nestjs-pino';
+import type { DestinationStream } from 'pino';
+import { AuthGuard } from './auth/auth.guard';
+import { AuthModule } from './auth/auth.module';
+import { loggerParams } from './common/logging';
+import type { AppConfig } from './config/app-config';
+import { ConfigModule } from './config/config.module';
+import type { DatabaseHandle } from './database/data-source';
+import { DatabaseModule } from './database/database.module';
+import { HealthModule } from './health/health.module';
+import { KeysModule } from './keys/keys.module';
+import { MetricsModule } from './metrics/metrics.module';
+import { OrgsModule } from './orgs/orgs.module';
+import { ProxyModule } from './proxy/proxy.module';
+import { ProvidersModule } from './providers/providers.module';
+import { SecretStoreModule } from './secret-store/secret-store.module';
+import { TokensModule } from './tokens/tokens.module';
+
+export interface AppModuleOptions {
+  config: AppConfig;
+  database: DatabaseHandle;
+  /** Where JSON logs go (stdout when unset); tests capture them to prove nothing leaks. */
+  logDestination?: DestinationStream;
+}
+
+@Module({})
+export class AppModule {
+  static forRoot({ config, database, logDestination }: AppModuleOptions): DynamicModule {
+    return {
+      module: AppModule,
+      imports: [
+        ConfigModule.forRoot(config),
+        LoggerModule.forRoot(loggerParams(config, logDestination)),
+        DatabaseModule.forRoot(config, database),
+        SecretStoreModule.forRoot(),
+        ProvidersModule,
+        AuthModule,
+        TokensModule,
+        KeysModule,
+        OrgsModule,
+        HealthModule,
+        MetricsModule,
+        ProxyModule,
+      ],
+      providers: [{ provide: APP_GUARD, useExisting: AuthGuard }],
+    };
+  }
+}

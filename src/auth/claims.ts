@@ -1,0 +1,75 @@
+import { AppError } from '../common/errors/app-error';
+import type { AppConfig } from '../config/app-config';
+import type { Caller } from './caller';
+
+/** A verified JWT payload. */
+export type JwtClaims = Record<string, unknown>;
+
+/** The claim names and values that grant organisation and admin rights (AUTH_* variables). */
+export type ClaimRules = Pick<
+  AppConfig['auth'],
+  'orgClaim' | 'orgRoleClaim' | 'orgAdminValue' | 'adminClaim' | 'adminValue'
+>;
+
+const isRecord = (v: unknown): v is Record<string, unknown> =>
+  typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/**
+ * Reads a claim by name or dot path (`o.id` for Clerk's nested organisation claims). A literal
+ * key wins over the path, because Auth0-style namespaced claims (`https://example.com/role`)
+ * contain dots themselves.
+ */
+export function readClaim(claims: JwtClaims, path: string): unknown {
+  if (Object.hasOwn(claims, path)) return claims[path];
+  let current: unknown = claims;
+  for (const part of path.split('.')) {
+    if (!isRecord(current) || !Object.hasOwn(current, part)) return undefined;
+    current = current[part];
+  }
+  return current;
+}
+
+/** A scalar claim as text; identity providers disagree on `true` vs `"true"` and ids vs numbers. */
+function scalarText(value: unknown): string | undefined {
+  if (typeof value === 'string') return value;
+  if (typeof value === 'number' || typeof value === 'boolean') return String(value);
+  return undefined;
+}
+
+/** True when the claim equals `expected` as text, or is an array that contains it. */
+export function claimMatches(value: unknown, expected: string): boolean {
+  if (Array.isArray(value)) return value.some((v) => scalarText(v) === expected);
+  return scalarText(value) === expected;
+}
+
+/** Maps verified claims to the Caller every guard and service sees. Throws 401 without `sub`. */
+export function callerFromClaims(claims: JwtClaims, rules: ClaimRules): Caller {
+  const sub = typeof claims.sub === 'string' ? claims.sub : '';
+  if (!sub) {
+    throw new AppError('unauthorized', 'JWT has no "sub" claim: the token must name its user');
+  }
+  const orgId = scalarText(readClaim(claims, rules.orgClaim)) || undefined;
+  return {
+    kind: 'jwt',
+    sub,
+    orgId,
+    // An org role without an org would grant rights over nothing; keep the flag honest.
+    orgAdmin:
+      orgId !== undefined &&
+      claimMatches(readClaim(claims, rules.orgRoleClaim), rules.orgAdminValue),
+    admin: claimMatches(readClaim(claims, rules.adminClaim), rules.adminValue),
+  };
+}
+
+/** Sets a claim by dot path, creating nested objects: the mint script writes what readClaim reads. */
+export function setClaim(claims: JwtClaims, path: string, value: unknown): void {
+  const parts = path.split('.');
+  const last = parts.pop() as string;
+  let target = claims;
+  for (const part of parts) {
+    const next = target[part];
+    if (!isRecord(next)) target[part] = {};
+    target = target[part] as Record<string, unknown>;
+  }
+  target[last] = value;
+}

@@ -1,0 +1,47 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Params } from 'nestjs-pino';
+import type { DestinationStream } from 'pino';
+import type { AppConfig } from '../config/app-config';
+
+/** Paths that can never be printed, whatever a caller logs by mistake. */
+export const REDACT_PATHS = [
+  'apiKey',
+  '*.apiKey',
+  '*.*.apiKey',
+  'token',
+  '*.token',
+  'authorization',
+  '*.authorization',
+  '*.headers.authorization',
+  '*.headers["x-api-key"]',
+  '*.headers["api-key"]',
+  '*.headers.cookie',
+];
+
+type Req = IncomingMessage & { id?: unknown };
+
+/**
+ * nestjs-pino options: one JSON line per request with an allow-list of fields (never headers,
+ * never bodies, never the query string, which can carry keys for some providers).
+ */
+export function loggerParams(config: AppConfig, destination?: DestinationStream): Params {
+  const options = {
+    level: config.logLevel,
+    redact: { paths: REDACT_PATHS, censor: '[redacted]' },
+    genReqId: (req: Req) => String(req.id ?? ''),
+    customProps: () => ({}),
+    serializers: {
+      req: (req: Req & { method?: string; url?: string }) => ({
+        id: req.id,
+        method: req.method,
+        path: (req.url ?? '').split('?')[0],
+      }),
+      res: (res: ServerResponse) => ({ statusCode: res.statusCode }),
+    },
+    customSuccessMessage: (req: Req & { method?: string }, res: ServerResponse) =>
+      `${req.method} ${res.statusCode}`,
+    customErrorMessage: (req: Req & { method?: string }, res: ServerResponse) =>
+      `${req.method} ${res.statusCode}`,
+  };
+  return { pinoHttp: destination ? [options, destination] : options };
+}

@@ -1,0 +1,102 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { Transform } from 'class-transformer';
+import {
+  IsBoolean,
+  IsIn,
+  IsInt,
+  IsNotEmpty,
+  IsOptional,
+  IsString,
+  Matches,
+  Max,
+  MaxLength,
+  Min,
+} from 'class-validator';
+
+const trim = ({ value }: { value: unknown }): unknown =>
+  typeof value === 'string' ? value.trim() : value;
+
+/** Printable ASCII without spaces: what every provider's keys look like. */
+const KEY_SHAPE = /^[\x21-\x7e]+$/;
+const KEY_MESSAGE =
+  'apiKey must be the key as the provider shows it: printable characters, no spaces';
+
+export class SaveKeyDto {
+  @ApiProperty({ example: 'cerebras', description: 'A provider id from GET /api/providers.' })
+  @IsString()
+  @Matches(/^[a-z0-9][a-z0-9_-]*$/, { message: 'provider must be a lower-case provider id' })
+  provider: string;
+
+  @ApiProperty({ example: 'personal', maxLength: 100 })
+  @Transform(trim)
+  @IsString()
+  @IsNotEmpty({ message: 'keyName must not be empty' })
+  @MaxLength(100)
+  keyName: string;
+
+  @ApiProperty({ example: 'csk-…', writeOnly: true, maxLength: 4096 })
+  @Transform(trim)
+  @IsString()
+  @IsNotEmpty({ message: 'apiKey must not be empty' })
+  @MaxLength(4096, { message: 'apiKey must be at most 4096 characters' })
+  @Matches(KEY_SHAPE, { message: KEY_MESSAGE })
+  apiKey: string;
+
+  @ApiPropertyOptional({
+    description: 'Check the key with the provider first; a rejected key is not saved.',
+  })
+  @IsOptional()
+  @IsBoolean()
+  verify?: boolean;
+}
+
+export class UpdateKeyDto {
+  @ApiPropertyOptional() @IsOptional() @IsBoolean() isActive?: boolean;
+
+  @ApiPropertyOptional({ maxLength: 100 })
+  @IsOptional()
+  @Transform(trim)
+  @IsString()
+  @IsNotEmpty({ message: 'keyName must not be empty' })
+  @MaxLength(100)
+  keyName?: string;
+
+  @ApiPropertyOptional({ minimum: -1000, maximum: 1000, description: 'Lower is tried first.' })
+  @IsOptional()
+  @IsInt()
+  @Min(-1000)
+  @Max(1000)
+  priority?: number;
+}
+
+export class RotateKeyDto {
+  @ApiProperty({ example: 'csk-…', writeOnly: true, maxLength: 4096 })
+  @Transform(trim)
+  @IsString()
+  @IsNotEmpty({ message: 'apiKey must not be empty' })
+  @MaxLength(4096, { message: 'apiKey must be at most 4096 characters' })
+  @Matches(KEY_SHAPE, { message: KEY_MESSAGE })
+  apiKey: string;
+}
+
+export class AdminKeyQueryDto {
+  @ApiPropertyOptional({ enum: ['user', 'org'] })
+  @IsOptional()
+  @IsIn(['user', 'org'])
+  ownerType?: 'user' | 'org';
+
+  @ApiPropertyOptional() @IsOptional() @IsString() @MaxLength(255) ownerId?: string;
+  @ApiPropertyOptional() @IsOptional() @IsString() @MaxLength(64) provider?: string;
+  @ApiPropertyOptional({ description: 'nextCursor of the previous page.' })
+  @IsOptional()
+  @IsString()
+  cursor?: string;
+
+  @ApiPropertyOptional({ minimum: 1, maximum: 200, default: 50 })
+  @IsOptional()
+  @Transform(({ value }: { value: unknown }) => (typeof value === 'string' ? Number(value) : value))
+  @IsInt()
+  @Min(1)
+  @Max(200)
+  limit?: number;
+}

@@ -1,0 +1,133 @@
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import type { Caller } from '../auth/caller';
+import type { SecretValue } from '../common/secret-value';
+import { APP_CONFIG, type AppConfig } from '../config/app-config';
+import { ProviderRegistryService } from '../providers/provider-registry.service';
+import { SECRET_STORE, type SecretStore } from '../secret-store/secret-store.port';
+import { KeyRepository, type Owner } from './key.repository';
+
+export type KeySource = 'user' | 'org' | 'env';
+
+/** One key the proxy may try, in order. `keyId` is absent for the operator's env key. */
+export interface KeyCandidate {
+  source: KeySource;
+  provider: string;
+  keyId?: string;
+  /** The user or organisation that owns the key ('' for env). */
+  ownerId: string;
+  keyName: string;
+  hint: string;
+  secret: SecretValue;
+}
+
+interface Entry {
+  expires: number;
+  candidates: Promise<KeyCandidate[]>;
+}
+
+const ownerKey = (o: Owner): string => `${o.ownerType}\u0000${o.ownerId}`;
+
+/**
+ * Resolves (caller, provider) to candidate keys: the caller's own keys, then its organisation's,
+ * then the provider's env key when fallback is allowed. Keys and secrets are cached per replica
+ * for KEY_CACHE_TTL_MS and dropped at once by writes here, so the proxy's hot path does no
+ * database or Vault round trip.
+ */
+@Injectable()
+export class KeyResolver {
+  private readonly logger = new Logger(KeyResolver.name);
+  private readonly cache = new Map<string, Map<string, Entry>>();
+
+  constructor(
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    private readonly keys: KeyRepository,
+    @Inject(SECRET_STORE) private readonly store: SecretStore,
+    private readonly registry: ProviderRegistryService,
+  ) {}
+
+  async resolve(caller: Caller, provider: string): Promise<KeyCandidate[]> {
+    const owners: Owner[] = [{ ownerType: 'user', ownerId: caller.sub }];
+    if (caller.orgId) owners.push({ ownerType: 'org', ownerId: caller.orgId });
+    const groups = await Promise.all(owners.map((o) => this.ownerKeys(o, provider)));
+    const out = groups.flat();
+    const envKey = this.registry.envFallbackAvailable(provider) && this.registry.envKey(provider);
+    if (envKey)
+      out.push({
+        source: 'env',
+        provider,
+        ownerId: '',
+        keyName: this.registry.require(provider).envKey,
+        hint: envKey.hint,
+        secret: envKey,
+      });
+    return out;
+  }
+
+  /** Drops an owner's cached keys; every write calls it. */
+  invalidate(owner: Owner): void {
+    this.cache.delete(ownerKey({ ownerType: owner.ownerType, ownerId: owner.ownerId }));
+  }
+
+  /**
+   * The provider rejected this key (401/403): mark it invalid so it is skipped until a verify or
+   * rotate succeeds. Off the request path; the env key has no row to mark.
+   */
+  markInvalid(c: KeyCandidate): void {
+    if (!c.keyId || c.source === 'env') return;
+    this.invalidate({ ownerType: c.source, ownerId: c.ownerId });
+    this.keys.update(c.keyId, { invalid: true, updatedAt: new Date() }).catch((e: unknown) => {
+      this.logger.error(`Could not mark key ${c.keyId} invalid: ${(e as Error).message}`);
+    });
+  }
+
+  clear(): void {
+    this.cache.clear();
+  }
+
+  private ownerKeys(owner: Owner, provider: string): Promise<KeyCandidate[]> {
+    const k = ownerKey(owner);
+    let byProvider = this.cache.get(k);
+    const hit = byProvider?.get(provider);
+    const now = Date.now();
+    if (hit && hit.expires > now) return hit.candidates;
+    if (!byProvider) this.cache.set(k, (byProvider = new Map()));
+    const candidates = this.load(owner, provider);
+    const entry = { expires: now + this.config.keyCacheTtlMs, candidates };
+    byProvider.set(provider, entry);
+    // A failed load is not cached: the next request tries again.
+    candidates.catch(() => {
+      if (this.cache.get(k)?.get(provider) === entry) this.cache.get(k)?.delete(provider);
+    });
+    return candidates;
+  }
+
+  private async load(owner: Owner, provider: string): Promise<KeyCandidate[]> {
+    const rows = (await this.keys.listActive(owner, provider)).filter((r) => !r.invalid);
+    const loaded = await Promise.all(
+      rows.map(async (r): Promise<KeyCandidate | undefined> => {
+        try {
+          const secret = await this.store.get(
+            { ownerType: r.ownerType, ownerId: r.ownerId, keyId: r.id },
+            r.version,
+          );
+          return {
+            source: owner.ownerType,
+            provider,
+            ownerId: owner.ownerId,
+            keyId: r.id,
+            keyName: r.keyName,
+            hint: r.keyHint,
+            secret,
+          };
+        } catch (e) {
+          // A secret that is gone (a half-finished delete) is skipped; a store that is down is
+          // an error, never a silent fall-through to the next owner's or the operator's key.
+          if ((e as { status?: number }).status !== 404) throw e;
+          this.logger.warn(`Key ${r.id} has no secret in the store; skipped`);
+          return undefined;
+        }
+      }),
+    );
+    return loaded.filter((c): c is KeyCandidate => c !== undefined);
+  }
+}

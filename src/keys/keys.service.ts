@@ -1,0 +1,267 @@
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import { randomUUID } from 'node:crypto';
+import type { Caller } from '../auth/caller';
+import { AppError } from '../common/errors/app-error';
+import { keyHint, SecretValue } from '../common/secret-value';
+import type { ApiKeyEntity } from '../database/entities';
+import { ProviderRegistryService } from '../providers/provider-registry.service';
+import { SECRET_STORE, type SecretRef, type SecretStore } from '../secret-store/secret-store.port';
+import type { AdminKeyQueryDto, SaveKeyDto, UpdateKeyDto } from './dto/key-input.dto';
+import { KeyMetadataDto, type VerifyResultDto } from './dto/key-metadata.dto';
+import { KeyResolver } from './key-resolver.service';
+import { KeyVerifier } from './key-verifier';
+import { KeyRepository, type Owner } from './key.repository';
+import { ownerOf, type KeyScope } from './owner';
+
+const refOf = (k: Pick<ApiKeyEntity, 'ownerType' | 'ownerId' | 'id'>): SecretRef => ({
+  ownerType: k.ownerType,
+  ownerId: k.ownerId,
+  keyId: k.id,
+});
+
+const UNIQUE_VIOLATION = '23505';
+
+function encodeCursor(k: ApiKeyEntity): string {
+  return Buffer.from(`${k.createdAt.toISOString()}|${k.id}`).toString('base64url');
+}
+
+function decodeCursor(cursor?: string): { createdAt: Date; id: string } | undefined {
+  if (!cursor) return undefined;
+  const [at, id] = Buffer.from(cursor, 'base64url').toString().split('|');
+  const createdAt = new Date(at ?? '');
+  if (!id || Number.isNaN(createdAt.getTime()))
+    throw new AppError('validation_failed', 'cursor is not a nextCursor from a previous page');
+  return { createdAt, id };
+}
+
+/**
+ * Key management. Operation names follow the original design (saveApiKey, deleteApiKey, …).
+ * A save writes the secret first, pinned by version, then the metadata; when the metadata write
+ * fails the secret version is destroyed again, so no half-saved key survives either failure.
+ */
+@Injectable()
+export class KeysService {
+  private readonly logger = new Logger(KeysService.name);
+
+  constructor(
+    private readonly keys: KeyRepository,
+    @Inject(SECRET_STORE) private readonly store: SecretStore,
+    private readonly registry: ProviderRegistryService,
+    private readonly verifier: KeyVerifier,
+    private readonly resolver: KeyResolver,
+  ) {}
+
+  async listApiKeys(caller: Caller, scope: KeyScope): Promise<KeyMetadataDto[]> {
+    const rows = await this.keys.listByOwner(ownerOf(caller, scope, false));
+    return rows.map((k) => KeyMetadataDto.from(k));
+  }
+
+  /** The active keys for one provider, in the order the proxy tries them. */
+  async getUserApiKeyByProvider(
+    caller: Caller,
+    scope: KeyScope,
+    provider: string,
+  ): Promise<KeyMetadataDto[]> {
+    this.registry.require(provider);
+    const rows = await this.getActiveUserApiKeys(ownerOf(caller, scope, false), provider);
+    if (!rows.length)
+      throw new AppError(
+        'not_found',
+        `No active ${provider} key: add one with POST /api/${scope}/api-keys {"provider":"${provider}","keyName":"…","apiKey":"…"}`,
+      );
+    return rows.map((k) => KeyMetadataDto.from(k));
+  }
+
+  /** Active, not-invalid keys of an owner for a provider, in resolution order. */
+  async getActiveUserApiKeys(owner: Owner, provider: string): Promise<ApiKeyEntity[]> {
+    return (await this.keys.listActive(owner, provider)).filter((k) => !k.invalid);
+  }
+
+  async saveApiKey(
+    caller: Caller,
+    scope: KeyScope,
+    dto: SaveKeyDto,
+  ): Promise<{ created: boolean; key: KeyMetadataDto }> {
+    const owner = ownerOf(caller, scope, true);
+    const provider = this.registry.require(dto.provider);
+    const secret = new SecretValue(dto.apiKey);
+    let verifiedAt: Date | null = null;
+    if (dto.verify) {
+      const status = await this.verifier.check(provider, secret);
+      if (status === 401 || status === 403)
+        throw new AppError(
+          'provider_key_rejected',
+          `${provider.name} rejected the key ${keyHint(dto.apiKey)} (HTTP ${status}), so it was not saved: check that you copied the whole key and that it is still active`,
+          { status: 422 },
+        );
+      verifiedAt = new Date();
+    }
+    const result = await this.writeKey(owner, dto, secret, verifiedAt);
+    this.resolver.invalidate(owner);
+    return result;
+  }
+
+  private async writeKey(
+    owner: Owner,
+    dto: SaveKeyDto,
+    secret: SecretValue,
+    verifiedAt: Date | null,
+    retried = false,
+  ): Promise<{ created: boolean; key: KeyMetadataDto }> {
+    const existing = await this.keys.findByName(owner, dto.provider, dto.keyName);
+    const id = existing?.id ?? randomUUID();
+    const ref: SecretRef = { ...owner, keyId: id };
+    const { version } = await this.store.put(ref, secret);
+    const now = new Date();
+    try {
+      if (existing) {
+        const patch = { keyHint: secret.hint, version, invalid: false, updatedAt: now };
+        await this.keys.update(id, verifiedAt ? { ...patch, lastVerifiedAt: verifiedAt } : patch);
+        return { created: false, key: KeyMetadataDto.from({ ...existing, ...patch }) };
+      }
+      const row: ApiKeyEntity = {
+        id,
+        ...owner,
+        provider: dto.provider,
+        keyName: dto.keyName,
+        keyHint: secret.hint,
+        isActive: true,
+        invalid: false,
+        priority: 0,
+        version,
+        createdAt: now,
+        updatedAt: now,
+        lastUsedAt: null,
+        lastVerifiedAt: verifiedAt,
+      };
+      await this.keys.insert(row);
+      return { created: true, key: KeyMetadataDto.from(row) };
+    } catch (e) {
+      await this.undoPut(ref, version, !existing);
+      // A concurrent save of the same name won the insert: this one becomes an update.
+      if (!retried && (e as { code?: string }).code === UNIQUE_VIOLATION)
+        return this.writeKey(owner, dto, secret, verifiedAt, true);
+      throw e;
+    }
+  }
+
+  private async undoPut(ref: SecretRef, version: number, wholeSecret: boolean): Promise<void> {
+    try {
+      if (wholeSecret) await this.store.destroy(ref);
+      else await this.store.destroyVersion(ref, version);
+    } catch (e) {
+      this.logger.error(
+        `Could not undo secret write for key ${ref.keyId} v${version}: ${(e as Error).message}`,
+      );
+    }
+  }
+
+  async updateApiKey(
+    caller: Caller,
+    scope: KeyScope,
+    id: string,
+    dto: UpdateKeyDto,
+  ): Promise<KeyMetadataDto> {
+    const key = await this.find(caller, scope, id, true);
+    if (dto.keyName !== undefined && dto.keyName !== key.keyName) {
+      const owner = { ownerType: key.ownerType, ownerId: key.ownerId };
+      const clash = await this.keys.findByName(owner, key.provider, dto.keyName);
+      if (clash)
+        throw new AppError(
+          'validation_failed',
+          `keyName "${dto.keyName}" is already used by another ${key.provider} key: choose another name`,
+        );
+    }
+    const patch: Partial<ApiKeyEntity> = { ...dto, updatedAt: new Date() };
+    await this.keys.update(id, patch);
+    this.resolver.invalidate(key);
+    return KeyMetadataDto.from({ ...key, ...patch });
+  }
+
+  /** The original design's toggle: flips isActive. */
+  toggleApiKeyStatus(caller: Caller, scope: KeyScope, id: string, isActive: boolean) {
+    return this.updateApiKey(caller, scope, id, { isActive });
+  }
+
+  async rotateApiKey(
+    caller: Caller,
+    scope: KeyScope,
+    id: string,
+    apiKey: string,
+  ): Promise<KeyMetadataDto> {
+    const key = await this.find(caller, scope, id, true);
+    const secret = new SecretValue(apiKey);
+    const { version } = await this.store.put(refOf(key), secret);
+    const patch = { keyHint: secret.hint, version, invalid: false, updatedAt: new Date() };
+    try {
+      await this.keys.update(id, patch);
+    } catch (e) {
+      await this.undoPut(refOf(key), version, false);
+      throw e;
+    }
+    this.resolver.invalidate(key);
+    return KeyMetadataDto.from({ ...key, ...patch });
+  }
+
+  async verifyApiKey(caller: Caller, scope: KeyScope, id: string): Promise<VerifyResultDto> {
+    const key = await this.find(caller, scope, id, false);
+    const provider = this.registry.require(key.provider);
+    const secret = await this.store.get(refOf(key), key.version);
+    const status = await this.verifier.check(provider, secret);
+    const rejected = status === 401 || status === 403;
+    if (!rejected && (status < 200 || status >= 300))
+      throw new AppError(
+        'upstream_unavailable',
+        `${provider.name} answered HTTP ${status} to the check, which says nothing about the key; its status is unchanged: try again later`,
+      );
+    const lastVerifiedAt = new Date();
+    await this.keys.update(id, { invalid: rejected, lastVerifiedAt });
+    this.resolver.invalidate(key);
+    return {
+      valid: !rejected,
+      upstreamStatus: status,
+      lastVerifiedAt: lastVerifiedAt.toISOString(),
+    };
+  }
+
+  /** Destroys the secret (every version) first, then the metadata: a retry finishes a half delete. */
+  async deleteApiKey(caller: Caller, scope: KeyScope, id: string): Promise<void> {
+    await this.destroy(await this.find(caller, scope, id, true));
+  }
+
+  /** Admin listing across owners, keyset-paginated by (createdAt, id). */
+  async adminList(
+    q: AdminKeyQueryDto,
+  ): Promise<{ data: KeyMetadataDto[]; nextCursor: string | null }> {
+    const limit = q.limit ?? 50;
+    const rows = await this.keys.listForAdmin({
+      ...q,
+      after: decodeCursor(q.cursor),
+      limit: limit + 1,
+    });
+    const page = rows.slice(0, limit);
+    const last = page.at(-1);
+    return {
+      data: page.map((k) => KeyMetadataDto.from(k)),
+      nextCursor: rows.length > limit && last ? encodeCursor(last) : null,
+    };
+  }
+
+  async adminDelete(id: string): Promise<void> {
+    const key = await this.keys.findById(id);
+    if (!key) throw new AppError('not_found', `No key with id ${id}`);
+    await this.destroy(key);
+  }
+
+  async destroy(key: ApiKeyEntity): Promise<void> {
+    await this.store.destroy(refOf(key));
+    await this.keys.delete(key.id);
+    this.resolver.invalidate(key);
+  }
+
+  private async find(caller: Caller, scope: KeyScope, id: string, write: boolean) {
+    const key = await this.keys.findById(id, ownerOf(caller, scope, write));
+    if (!key) throw new AppError('not_found', `No ${scope} key with id ${id}`);
+    return key;
+  }
+}

@@ -1,0 +1,49 @@
+import 'reflect-metadata';
+import { Logger } from '@nestjs/common';
+import { createApp } from './app.factory';
+import { type AppConfig, ConfigError, loadConfig } from './config/app-config';
+import { ShutdownState } from './health/shutdown-state';
+
+function config(): AppConfig {
+  try {
+    return loadConfig(process.env);
+  } catch (e) {
+    if (!(e instanceof ConfigError)) throw e;
+    process.stderr.write(`byok-proxy cannot start. ${e.message}\n`);
+    process.exit(1);
+  }
+}
+
+async function main(): Promise<void> {
+  const cfg = config();
+  const app = await createApp(cfg);
+  const logger = new Logger('Main');
+  await app.listen({ port: cfg.port, host: cfg.host });
+  logger.log(`byok-proxy listening on http://${cfg.host}:${cfg.port} (docs at /docs)`);
+
+  let stopping = false;
+  const stop = (signal: string): void => {
+    if (stopping) return;
+    stopping = true;
+    logger.log(`${signal}: draining; in-flight requests have ${cfg.shutdownTimeoutMs} ms`);
+    app.get(ShutdownState).draining = true;
+    setTimeout(() => {
+      logger.error('Shutdown deadline passed; exiting with requests still open');
+      process.exit(1);
+    }, cfg.shutdownTimeoutMs).unref();
+    app.close().then(
+      () => process.exit(0),
+      (e: unknown) => {
+        logger.error(`Shutdown failed: ${(e as Error).message}`);
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGTERM', () => stop('SIGTERM'));
+  process.on('SIGINT', () => stop('SIGINT'));
+}
+
+main().catch((e: unknown) => {
+  process.stderr.write(`byok-proxy failed to start: ${(e as Error).message}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,92 @@
+import { Injectable } from '@nestjs/common';
+import { collectDefaultMetrics, Counter, Histogram, Registry } from 'prom-client';
+
+const DURATION_BUCKETS = [
+  0.01, 0.02, 0.04, 0.08, 0.16, 0.32, 0.64, 1.28, 2.56, 5.12, 10.24, 20.48, 40.96, 81.92,
+];
+const TOKEN_BUCKETS = [1, 4, 16, 64, 256, 1024, 4096, 16384, 65536, 262144, 1048576, 4194304];
+const MAX_MODELS = 200;
+
+const GENAI = ['gen_ai_provider_name', 'gen_ai_request_model', 'gen_ai_operation_name'] as const;
+
+export interface OperationSample {
+  provider: string;
+  model?: string;
+  operation: string;
+  keySource: string;
+  status: number;
+  errorType?: string;
+  seconds: number;
+  firstChunkSeconds?: number;
+  promptTokens?: number;
+  completionTokens?: number;
+}
+
+/**
+ * Prometheus metrics: OpenTelemetry GenAI client metrics in their Prometheus form, plus our own
+ * `byok_*`. A registry per app instance (tests run several in one process). Model names come
+ * from clients, so past MAX_MODELS distinct values they are reported as "other".
+ */
+@Injectable()
+export class MetricsService {
+  readonly registry = new Registry();
+  private readonly models = new Set<string>();
+
+  private readonly duration = new Histogram({
+    name: 'gen_ai_client_operation_duration_seconds',
+    help: 'GenAI operation duration (OpenTelemetry gen_ai.client.operation.duration)',
+    labelNames: [...GENAI, 'error_type'],
+    buckets: DURATION_BUCKETS,
+    registers: [this.registry],
+  });
+
+  private readonly firstChunk = new Histogram({
+    name: 'gen_ai_client_operation_time_to_first_chunk_seconds',
+    help: 'Time to the first chunk of a response (gen_ai.client.operation.time_to_first_chunk)',
+    labelNames: GENAI,
+    buckets: DURATION_BUCKETS,
+    registers: [this.registry],
+  });
+
+  private readonly tokens = new Histogram({
+    name: 'gen_ai_client_token_usage',
+    help: 'Tokens used per operation (OpenTelemetry gen_ai.client.token.usage)',
+    labelNames: [...GENAI, 'gen_ai_token_type'],
+    buckets: TOKEN_BUCKETS,
+    registers: [this.registry],
+  });
+
+  private readonly requests = new Counter({
+    name: 'byok_proxy_requests_total',
+    help: 'Proxied requests by provider, HTTP status and key source',
+    labelNames: ['provider', 'status', 'key_source'],
+    registers: [this.registry],
+  });
+
+  constructor() {
+    collectDefaultMetrics({ register: this.registry });
+  }
+
+  observe(s: OperationSample): void {
+    const labels = {
+      gen_ai_provider_name: s.provider,
+      gen_ai_request_model: this.modelLabel(s.model),
+      gen_ai_operation_name: s.operation,
+    };
+    this.duration.observe({ ...labels, error_type: s.errorType ?? '' }, s.seconds);
+    if (s.firstChunkSeconds !== undefined) this.firstChunk.observe(labels, s.firstChunkSeconds);
+    if (s.promptTokens !== undefined)
+      this.tokens.observe({ ...labels, gen_ai_token_type: 'input' }, s.promptTokens);
+    if (s.completionTokens !== undefined)
+      this.tokens.observe({ ...labels, gen_ai_token_type: 'output' }, s.completionTokens);
+    this.requests.inc({ provider: s.provider, status: String(s.status), key_source: s.keySource });
+  }
+
+  private modelLabel(model?: string): string {
+    if (!model) return '';
+    if (this.models.has(model)) return model;
+    if (this.models.size >= MAX_MODELS) return 'other';
+    this.models.add(model);
+    return model;
+  }
+}

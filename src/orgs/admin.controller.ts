@@ -1,0 +1,39 @@
+import { Controller, Delete, Get, HttpCode, Param, Query } from '@nestjs/common';
+import {
+  ApiBearerAuth,
+  ApiNoContentResponse,
+  ApiOkResponse,
+  ApiOperation,
+  ApiTags,
+} from '@nestjs/swagger';
+import { AdminOnly } from '../auth/admin-only.decorator';
+import { ApiProblems } from '../common/dto/api-problems.decorator';
+import { AdminKeyQueryDto } from '../keys/dto/key-input.dto';
+import { AdminKeyListDto } from '../keys/dto/key-metadata.dto';
+import { KeysService } from '../keys/keys.service';
+
+@ApiTags('admin')
+@ApiBearerAuth()
+@ApiProblems(401, 403)
+@AdminOnly()
+@Controller('api/admin')
+export class AdminController {
+  constructor(private readonly keys: KeysService) {}
+
+  @Get('api-keys')
+  @ApiOperation({ summary: 'Key metadata across owners (paginated)' })
+  @ApiOkResponse({ type: AdminKeyListDto })
+  @ApiProblems(400)
+  list(@Query() q: AdminKeyQueryDto): Promise<AdminKeyListDto> {
+    return this.keys.adminList(q);
+  }
+
+  @Delete('api-keys/:id')
+  @HttpCode(204)
+  @ApiOperation({ summary: "Revoke any owner's key: destroys the secret and the metadata" })
+  @ApiNoContentResponse({ description: 'Deleted' })
+  @ApiProblems(404)
+  async remove(@Param('id') id: string): Promise<void> {
+    await this.keys.adminDelete(id);
+  }
+}

@@ -1,0 +1,84 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import type { ProviderAuth, ProviderRecord } from '../provider.schema';
+
+// /api/providers is readable by any access token: a fixed header that looks like a credential
+// (a gateway token in a custom provider, say) is shown by name only.
+const CREDENTIAL_LIKE = /auth|key|token|secret|cookie|signature|password/i;
+
+export class ProviderVerifyDto {
+  @ApiProperty({ enum: ['GET', 'POST'], example: 'GET' })
+  method: 'GET' | 'POST';
+
+  @ApiProperty({ description: 'Path relative to baseUrl', example: '/v1/models' })
+  path: string;
+
+  @ApiPropertyOptional({ description: 'JSON body sent with a POST verify request' })
+  body?: unknown;
+}
+
+/** A provider record as callers see it: no secrets, plus whether the operator's key can serve them. */
+export class ProviderDto {
+  @ApiProperty({ example: 'cerebras', pattern: '^[a-z0-9][a-z0-9_-]*$' })
+  id: string;
+
+  @ApiProperty({ example: 'Cerebras' })
+  name: string;
+
+  @ApiProperty({ example: 'https://api.cerebras.ai' })
+  baseUrl: string;
+
+  @ApiProperty({ description: 'Path of the OpenAI-compatible API under baseUrl', example: '/v1' })
+  openaiPrefix: string;
+
+  @ApiProperty({ enum: ['bearer', 'x-api-key', 'api-key'], example: 'bearer' })
+  auth: ProviderAuth;
+
+  @ApiProperty({
+    type: 'object',
+    additionalProperties: { type: 'string' },
+    description: 'Fixed headers sent upstream unless the client sends its own',
+    example: { 'anthropic-version': '2023-06-01' },
+  })
+  headers: Record<string, string>;
+
+  @ApiProperty({
+    description: "Name of the operator's fallback key variable",
+    example: 'CEREBRAS_API_KEY',
+  })
+  envKey: string;
+
+  @ApiProperty({ description: 'Whether the env key may serve callers without a key of their own' })
+  envFallback: boolean;
+
+  @ApiProperty({ description: 'envFallback is true and the env key is set' })
+  envFallbackAvailable: boolean;
+
+  @ApiProperty({ type: ProviderVerifyDto })
+  verify: ProviderVerifyDto;
+
+  static from(record: ProviderRecord, envFallbackAvailable: boolean): ProviderDto {
+    const headers = Object.fromEntries(
+      Object.entries(record.headers).map(([k, v]) => [
+        k,
+        CREDENTIAL_LIKE.test(k) ? '[redacted]' : v,
+      ]),
+    );
+    return Object.assign(new ProviderDto(), {
+      id: record.id,
+      name: record.name,
+      baseUrl: record.baseUrl,
+      openaiPrefix: record.openaiPrefix,
+      auth: record.auth,
+      headers,
+      envKey: record.envKey,
+      envFallback: record.envFallback,
+      envFallbackAvailable,
+      verify: { ...record.verify },
+    });
+  }
+}
+
+export class ProviderListDto {
+  @ApiProperty({ type: [ProviderDto] })
+  data: ProviderDto[];
+}

@@ -1,0 +1,118 @@
+import type { SecretValue } from '../common/secret-value';
+import { providerAuthHeader } from '../providers/provider-auth';
+import type { ProviderRecord } from '../providers/provider.schema';
+
+export type HeaderMap = Record<string, string | string[] | undefined>;
+
+// RFC 9110 §7.6.1: meaningful for one connection only (undici also refuses several of them).
+const HOP_BY_HOP = new Set([
+  'connection',
+  'keep-alive',
+  'te',
+  'trailer',
+  'transfer-encoding',
+  'upgrade',
+]);
+
+/**
+ * Request headers that never go upstream:
+ * - the caller's credentials in every style (they are for us, not the provider) and cookies;
+ * - where the client is (`forwarded`, `x-forwarded-*`, `x-real-ip`) and the browser `origin`
+ *   (Anthropic, for one, treats a request with `origin` as a browser call and refuses it);
+ * - `host` and `content-length`: undici derives both, and the body may have been rewritten
+ *   (model prefix stripped), so a client's length could be wrong;
+ * - `expect` (undici refuses it) and `accept-encoding` (replaced by identity, see below).
+ */
+const DROP_REQUEST = new Set([
+  'host',
+  'content-length',
+  'authorization',
+  'x-api-key',
+  'api-key',
+  'x-goog-api-key',
+  'cookie',
+  'forwarded',
+  'x-real-ip',
+  'origin',
+  'expect',
+  'accept-encoding',
+]);
+const DROP_REQUEST_PREFIXES = ['proxy-', 'x-forwarded-', 'x-byok-', ':'];
+
+/**
+ * Response headers that never reach the client: hop-by-hop ones, cookies and transport policy
+ * the provider meant for its own origin (`set-cookie`, `alt-svc`, `strict-transport-security`),
+ * and anything posing as ours (`x-byok-*`).
+ */
+const DROP_RESPONSE = new Set(['set-cookie', 'alt-svc', 'strict-transport-security']);
+const DROP_RESPONSE_PREFIXES = ['proxy-', 'x-byok-', ':'];
+
+function connectionListed(headers: HeaderMap): Set<string> {
+  const value = headers.connection;
+  const list = Array.isArray(value) ? value.join(',') : (value ?? '');
+  return new Set(
+    list
+      .split(',')
+      .map((t) => t.trim().toLowerCase())
+      .filter(Boolean),
+  );
+}
+
+function filtered(
+  headers: HeaderMap,
+  drop: Set<string>,
+  prefixes: readonly string[],
+): [string, string | string[]][] {
+  const listed = connectionListed(headers);
+  const out: [string, string | string[]][] = [];
+  for (const [rawName, value] of Object.entries(headers)) {
+    if (value === undefined) continue;
+    const name = rawName.toLowerCase();
+    if (HOP_BY_HOP.has(name) || listed.has(name) || drop.has(name)) continue;
+    if (prefixes.some((p) => name.startsWith(p))) continue;
+    out.push([name, value]);
+  }
+  return out;
+}
+
+/**
+ * The headers of the upstream request: the client's, minus everything above, plus the
+ * provider's fixed headers (a client's own value wins, e.g. its `anthropic-version`), plus the
+ * key in the provider's auth style. `accept-encoding: identity` keeps the response scrubbable:
+ * a key echoed inside a compressed body could not be found.
+ *
+ * The result holds the raw key: hand it to the HTTP client and nowhere else (no logging).
+ */
+export function buildUpstreamHeaders(
+  clientHeaders: HeaderMap,
+  provider: ProviderRecord,
+  key: SecretValue,
+): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [name, value] of filtered(clientHeaders, DROP_REQUEST, DROP_REQUEST_PREFIXES))
+    out[name] = Array.isArray(value) ? value.join(', ') : value;
+  for (const [name, value] of Object.entries(provider.headers)) out[name] ??= value;
+  out['accept-encoding'] = 'identity';
+  const [authName, authValue] = providerAuthHeader(provider, key);
+  out[authName] = authValue;
+  return out;
+}
+
+/**
+ * The upstream response headers the client may see. `content-length` is dropped by default
+ * because the key scrubber may shorten the body (a key becomes its `…abcd` hint): the server
+ * then frames the body itself (chunked). Pass `keepContentLength` only for bodies forwarded
+ * byte for byte (a HEAD response, say). The upstream `x-request-id` becomes
+ * `x-upstream-request-id`, so ours stays the one SDKs report and the provider's is kept.
+ */
+export function filterResponseHeaders(
+  upstreamHeaders: HeaderMap,
+  options: { keepContentLength?: boolean } = {},
+): Record<string, string | string[]> {
+  const out: Record<string, string | string[]> = {};
+  for (const [name, value] of filtered(upstreamHeaders, DROP_RESPONSE, DROP_RESPONSE_PREFIXES)) {
+    if (name === 'content-length' && !options.keepContentLength) continue;
+    out[name === 'x-request-id' ? 'x-upstream-request-id' : name] = value;
+  }
+  return out;
+}

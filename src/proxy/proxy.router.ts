@@ -1,0 +1,86 @@
+import { Inject, Injectable } from '@nestjs/common';
+import type { FastifyRequest } from 'fastify';
+import { AppError } from '../common/errors/app-error';
+import { APP_CONFIG, type AppConfig } from '../config/app-config';
+import { ProviderRegistryService } from '../providers/provider-registry.service';
+import { operationOf, type ProxyTarget } from './proxy-target';
+import { findTopLevelModel, pickProvider, rewriteModel } from './routing';
+import { buildUpstreamUrl } from './upstream-url';
+
+const isJson = (ct: string | undefined): boolean => !!ct && /[/+]json\b/i.test(ct);
+
+/**
+ * Decides where a proxied request goes. `/v1/*`: the provider from the `provider/` prefix of
+ * `model`, else `x-byok-provider`, else DEFAULT_PROVIDER. `/proxy/{provider}/*`: that provider,
+ * native path. The model is read by a byte scan; the body is rewritten only to strip a prefix.
+ */
+@Injectable()
+export class ProxyRouter {
+  constructor(
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    private readonly registry: ProviderRegistryService,
+  ) {}
+
+  route(req: FastifyRequest): ProxyTarget {
+    const q = req.url.indexOf('?');
+    const path = q < 0 ? req.url : req.url.slice(0, q);
+    const search = q < 0 ? '' : req.url.slice(q);
+    const body = Buffer.isBuffer(req.body) && req.body.length ? req.body : undefined;
+    const json = body && isJson(req.headers['content-type']);
+
+    if (path.startsWith('/proxy/')) {
+      const rest = path.slice('/proxy/'.length);
+      const slash = rest.indexOf('/');
+      const provider = this.registry.require(slash < 0 ? rest : rest.slice(0, slash));
+      const sub = slash < 0 ? '' : rest.slice(slash + 1);
+      return {
+        provider,
+        url: buildUpstreamUrl(provider, sub, search, 'native'),
+        method: req.method,
+        body,
+        model: json ? sniffModel(body) : undefined,
+        operation: operationOf(sub),
+        listModels: false,
+      };
+    }
+
+    const sub = path.slice('/v1/'.length);
+    const header = req.headers['x-byok-provider'];
+    const model = json ? readModel(body) : undefined;
+    const route = pickProvider(
+      model,
+      typeof header === 'string' ? header.trim().toLowerCase() : undefined,
+      this.registry,
+      this.config.defaultProvider,
+    );
+    const provider = this.registry.require(route.providerId);
+    return {
+      provider,
+      url: buildUpstreamUrl(provider, sub, search, 'openai'),
+      method: req.method,
+      body: body && route.modelRewritten && route.model ? rewriteModel(body, route.model) : body,
+      model: route.model,
+      operation: operationOf(sub),
+      listModels: req.method === 'GET' && (sub === 'models' || sub === 'models/'),
+    };
+  }
+}
+
+function sniffModel(body: Buffer): string | undefined {
+  const span = findTopLevelModel(body);
+  if (!span) return undefined;
+  const v = JSON.parse(body.toString('utf8', span.start, span.end)) as unknown;
+  return typeof v === 'string' ? v : undefined;
+}
+
+/** The model a JSON body names: a byte scan when it is unambiguous, else a full parse. */
+function readModel(body: Buffer): unknown {
+  const quick = sniffModel(body);
+  if (quick !== undefined) return quick;
+  try {
+    const parsed = JSON.parse(body.toString('utf8')) as unknown;
+    return parsed && typeof parsed === 'object' ? (parsed as { model?: unknown }).model : undefined;
+  } catch (e) {
+    throw new AppError('invalid_json', `Body is not valid JSON: ${(e as Error).message}`);
+  }
+}

@@ -1,0 +1,201 @@
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { ServerResponse } from 'node:http';
+import { AuthGuard } from '../auth/auth.guard';
+import type { Caller } from '../auth/caller';
+import { AppError } from '../common/errors/app-error';
+import { toAppError } from '../common/errors/to-app-error';
+import { openAiErrorBody } from '../common/filters/http-error.filter';
+import { APP_CONFIG, type AppConfig } from '../config/app-config';
+import { type KeyCandidate, KeyResolver } from '../keys/key-resolver.service';
+import { ProviderRegistryService } from '../providers/provider-registry.service';
+import type { ProviderRecord } from '../providers/provider.schema';
+import { buildUpstreamHeaders } from './headers';
+import { scrubText } from './key-scrubber';
+import { ModelsLister } from './models-lister';
+import type { ProxyTarget } from './proxy-target';
+import { ProxyRouter } from './proxy.router';
+import { type Exchange, ResponseRelay } from './response-relay';
+import { UpstreamClient, type UpstreamResponse } from './upstream.client';
+
+const REJECTED = new Set([401, 403]);
+const FAILOVER = new Set([401, 403, 429]);
+const ERROR_BODY_LIMIT = 64 * 1024;
+
+/**
+ * One proxied request: authenticate, route, resolve candidate keys, forward with the first key
+ * and fail over on 401/403/429 while nothing has reached the client, then relay the answer.
+ * The reply is hijacked, so headers and errors here are written by hand, in the OpenAI shape.
+ */
+@Injectable()
+export class ProxyService {
+  private readonly logger = new Logger('Proxy');
+
+  constructor(
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    private readonly auth: AuthGuard,
+    private readonly router: ProxyRouter,
+    private readonly registry: ProviderRegistryService,
+    private readonly resolver: KeyResolver,
+    private readonly upstream: UpstreamClient,
+    private readonly relay: ResponseRelay,
+    private readonly models: ModelsLister,
+  ) {}
+
+  async handle(req: FastifyRequest, reply: FastifyReply): Promise<void> {
+    void reply.hijack();
+    const res = reply.raw;
+    const ex: Exchange = {
+      requestId: String(req.id),
+      started: performance.now(),
+      caller: undefined,
+      target: undefined,
+      candidate: undefined,
+    };
+    try {
+      const caller = await this.auth.authenticate(req.headers);
+      ex.caller = caller;
+      const target = this.router.route(req);
+      ex.target = target;
+      this.checkScope(caller, target.provider);
+      if (target.listModels) return await this.models.list(caller, req, res, ex);
+      const candidates = await this.resolver.resolve(caller, target.provider.id);
+      if (!candidates.length) throw this.keyMissing(target.provider);
+      await this.forward(req, res, ex, target, candidates);
+    } catch (e) {
+      this.fail(res, ex, e);
+    }
+  }
+
+  private async forward(
+    req: FastifyRequest,
+    res: ServerResponse,
+    ex: Exchange,
+    target: ProxyTarget,
+    candidates: KeyCandidate[],
+  ): Promise<void> {
+    const abort = new AbortController();
+    res.once('close', () => {
+      if (!res.writableEnded) abort.abort();
+    });
+    for (let i = 0; i < candidates.length; i++) {
+      const candidate = candidates[i];
+      ex.candidate = candidate;
+      const up = await this.send(req, target, candidate, abort.signal);
+      const status = up.statusCode;
+      if (REJECTED.has(status)) this.resolver.markInvalid(candidate);
+      if (FAILOVER.has(status) && i < candidates.length - 1) {
+        this.logger.warn(
+          `${target.provider.id} answered ${status} for ${candidate.source} key ${candidate.hint}; trying the next key`,
+        );
+        await up.body.dump();
+        continue;
+      }
+      if (REJECTED.has(status))
+        throw await this.rejected(up, target.provider, candidate, candidates);
+      return this.relay.relay(res, up, ex, candidates.slice(0, i + 1), abort);
+    }
+  }
+
+  private async send(
+    req: FastifyRequest,
+    target: ProxyTarget,
+    candidate: KeyCandidate,
+    signal: AbortSignal,
+  ): Promise<UpstreamResponse> {
+    try {
+      return await this.upstream.send({
+        url: target.url,
+        method: target.method,
+        headers: buildUpstreamHeaders(req.headers, target.provider, candidate.secret),
+        body: target.body,
+        signal,
+      });
+    } catch (e) {
+      if (signal.aborted) throw e;
+      const code = (e as { code?: string }).code ?? (e as Error).name;
+      const timeout = code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_CONNECT_TIMEOUT';
+      throw new AppError(
+        'upstream_unavailable',
+        timeout
+          ? `${target.provider.name} did not answer in time (${code}); try again later`
+          : `${target.provider.name} could not be reached (${code}); try again later`,
+        { status: timeout ? 504 : 502 },
+      );
+    }
+  }
+
+  private async rejected(
+    up: UpstreamResponse,
+    provider: ProviderRecord,
+    candidate: KeyCandidate,
+    tried: KeyCandidate[],
+  ): Promise<AppError> {
+    const said = scrubText(await readLimited(up, ERROR_BODY_LIMIT), secretsOf(tried));
+    const which =
+      candidate.source === 'env'
+        ? `the operator's ${candidate.keyName} (${candidate.hint})`
+        : `your ${candidate.source === 'org' ? "organisation's " : ''}stored key "${candidate.keyName}" (${candidate.hint})`;
+    const fix =
+      candidate.source === 'env'
+        ? 'ask the operator to check it, or add your own key with POST /api/user/api-keys'
+        : `check it, or rotate it with POST /api/${candidate.source}/api-keys/${candidate.keyId}/rotate`;
+    return new AppError(
+      'provider_key_rejected',
+      `${provider.name} rejected ${which} with HTTP ${up.statusCode}: ${fix}. ${provider.name} said: ${said.slice(0, 500)}`,
+      { status: up.statusCode },
+    );
+  }
+
+  private checkScope(caller: Caller, provider: ProviderRecord): void {
+    if (caller.providers && !caller.providers.includes(provider.id))
+      throw new AppError(
+        'forbidden',
+        `This access token may only use ${caller.providers.join(', ')}, not ${provider.id}`,
+      );
+  }
+
+  private keyMissing(provider: ProviderRecord): AppError {
+    return new AppError(
+      'provider_key_missing',
+      `No ${provider.name} key: you have none${provider.envFallback ? ' and the operator has set no fallback key' : ` and ${provider.id} allows no operator fallback key`}. Add yours with: curl -X POST <proxy>/api/user/api-keys -H "authorization: Bearer <JWT>" -H "content-type: application/json" -d '{"provider":"${provider.id}","keyName":"default","apiKey":"<your ${provider.name} key>"}'`,
+    );
+  }
+
+  private fail(res: ServerResponse, ex: Exchange, e: unknown): void {
+    if (ex.target && e instanceof Error && e.name === 'AbortError') return;
+    const err = toAppError(e);
+    if (err.status >= 500 && err.code !== 'upstream_unavailable')
+      this.logger.error({
+        reqId: ex.requestId,
+        err: { type: (e as Error).name, message: (e as Error).message },
+      });
+    this.relay.recordFailure(ex, err);
+    if (res.headersSent || res.destroyed) {
+      res.destroy();
+      return;
+    }
+    const headers: Record<string, string> = {
+      'content-type': 'application/json',
+      'x-request-id': ex.requestId,
+      ...err.headers,
+    };
+    if (ex.target) headers['x-byok-provider'] = ex.target.provider.id;
+    if (ex.candidate) headers['x-byok-key-source'] = ex.candidate.source;
+    res.writeHead(err.status, headers);
+    res.end(openAiErrorBody(err));
+  }
+}
+
+export const secretsOf = (cs: KeyCandidate[]) =>
+  cs.map((c) => ({ value: c.secret.reveal(), hint: c.hint }));
+
+async function readLimited(up: UpstreamResponse, limit: number): Promise<string> {
+  const parts: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of up.body as AsyncIterable<Buffer>) {
+    if (size < limit) parts.push(chunk);
+    size += chunk.length;
+  }
+  return Buffer.concat(parts).subarray(0, limit).toString('utf8');
+}

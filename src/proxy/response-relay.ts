@@ -1,0 +1,101 @@
+import { Injectable, Logger } from '@nestjs/common';
+import { once } from 'node:events';
+import type { ServerResponse } from 'node:http';
+import type { Caller } from '../auth/caller';
+import type { AppError } from '../common/errors/app-error';
+import type { KeyCandidate } from '../keys/key-resolver.service';
+import { UsageRecorder } from '../usage/usage.recorder';
+import { filterResponseHeaders } from './headers';
+import { createScrubber } from './key-scrubber';
+import type { ProxyTarget } from './proxy-target';
+import { isEventStream, openAiErrorEvent } from './sse';
+import { UsageSniffer } from './usage-sniffer';
+import type { UpstreamResponse } from './upstream.client';
+
+/** What the proxy knows of one request as it goes; usage and metrics are built from it. */
+export interface Exchange {
+  requestId: string;
+  started: number;
+  caller?: Caller;
+  target?: ProxyTarget;
+  candidate?: KeyCandidate;
+}
+
+/**
+ * Relays an upstream response to the client as it arrives: chunk by chunk, never buffered,
+ * with any key the provider echoes replaced by its hint. A client that goes away aborts the
+ * upstream; an upstream that fails mid-stream ends an SSE stream with an error event (and
+ * cuts any other body), so no client mistakes it for a clean finish.
+ */
+@Injectable()
+export class ResponseRelay {
+  private readonly logger = new Logger('Proxy');
+
+  constructor(private readonly usage: UsageRecorder) {}
+
+  async relay(
+    res: ServerResponse,
+    up: UpstreamResponse,
+    ex: Exchange,
+    tried: KeyCandidate[],
+    abort: AbortController,
+  ): Promise<void> {
+    const target = ex.target!;
+    const candidate = ex.candidate!;
+    const headers = filterResponseHeaders(up.headers);
+    headers['x-byok-provider'] = target.provider.id;
+    headers['x-byok-key-source'] = candidate.source;
+    headers['x-request-id'] = ex.requestId;
+    res.writeHead(up.statusCode, headers);
+    res.flushHeaders();
+
+    const scrubber = createScrubber(tried.map((c) => ({ value: c.secret.reveal(), hint: c.hint })));
+    const sse = isEventStream(up.headers['content-type']);
+    const sniffer = new UsageSniffer();
+    let firstChunkAt: number | undefined;
+    let failure: string | undefined;
+    try {
+      for await (const chunk of up.body as AsyncIterable<Buffer>) {
+        firstChunkAt ??= performance.now();
+        sniffer.push(chunk);
+        const out = scrubber.push(chunk);
+        if (out.length && !res.write(out)) await once(res, 'drain', { signal: abort.signal });
+      }
+      res.end(scrubber.flush());
+    } catch (e) {
+      if (abort.signal.aborted) {
+        failure = 'client_closed';
+      } else {
+        failure = (e as { code?: string }).code ?? (e as Error).name;
+        this.logger.warn(`${target.provider.id} failed mid-response (${failure})`);
+        if (sse && !res.destroyed) {
+          res.end(
+            Buffer.concat([
+              scrubber.flush(),
+              openAiErrorEvent(
+                'upstream_unavailable',
+                `${target.provider.name} stopped mid-stream (${failure}); the response is incomplete`,
+                'api_error',
+              ),
+            ]),
+          );
+        } else {
+          res.destroy();
+        }
+      }
+    }
+    this.usage.record({
+      ex,
+      status: up.statusCode,
+      errorType: failure ?? (up.statusCode >= 400 ? String(up.statusCode) : undefined),
+      usage: sniffer.usage(),
+      firstChunkAt,
+      model: target.model ?? sniffer.model(),
+    });
+  }
+
+  recordFailure(ex: Exchange, err: AppError): void {
+    if (!ex.caller) return;
+    this.usage.record({ ex, status: err.status, errorType: err.code, model: ex.target?.model });
+  }
+}

@@ -1,0 +1,45 @@
+const HEAD = 4096;
+const TAIL = 16384;
+
+export interface TokenUsage {
+  promptTokens?: number;
+  completionTokens?: number;
+}
+
+const lastNumber = (text: string, field: string): number | undefined => {
+  const re = new RegExp(`"${field}"\\s*:\\s*(\\d+)`, 'g');
+  let found: number | undefined;
+  for (const m of text.matchAll(re)) found = Number(m[1]);
+  return found;
+};
+
+/**
+ * Reads token usage from a response as it streams past, without holding the body: it keeps the
+ * first 4 KiB (Anthropic's message_start carries input_tokens) and the last 16 KiB (OpenAI's
+ * final usage chunk or JSON `usage`, Anthropic's message_delta output_tokens).
+ */
+export class UsageSniffer {
+  private head = '';
+  private tail = '';
+
+  push(chunk: Buffer): void {
+    if (this.head.length < HEAD) this.head += chunk.toString('utf8', 0, HEAD - this.head.length);
+    const text =
+      chunk.length > TAIL ? chunk.toString('utf8', chunk.length - TAIL) : chunk.toString();
+    this.tail = (this.tail + text).slice(-TAIL);
+  }
+
+  usage(): TokenUsage {
+    const all = `${this.head}\n${this.tail}`;
+    return {
+      promptTokens: lastNumber(this.tail, 'prompt_tokens') ?? lastNumber(all, 'input_tokens'),
+      completionTokens:
+        lastNumber(this.tail, 'completion_tokens') ?? lastNumber(this.tail, 'output_tokens'),
+    };
+  }
+
+  /** The model the provider says answered, when the request body named none. */
+  model(): string | undefined {
+    return /"model"\s*:\s*"([^"]{1,200})"/.exec(this.head)?.[1];
+  }
+}

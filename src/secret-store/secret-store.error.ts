@@ -1,0 +1,26 @@
+/**
+ * The one error both secret stores throw. Its message names the operation, the store path
+ * and a status or error code, never a request or response body: a Vault client error can
+ * carry the request body (the raw key), so it is never wrapped, chained or logged.
+ */
+export class SecretStoreError extends Error {
+  override name = 'SecretStoreError';
+
+  constructor(
+    message: string,
+    /** The HTTP status from Vault (404 also for a missing local secret); undefined for I/O or crypto failures. */
+    readonly status?: number,
+    /** A Node/axios error code (ECONNREFUSED, ETIMEDOUT…) when no response arrived. */
+    readonly code?: string,
+  ) {
+    super(message);
+  }
+
+  get notFound(): boolean {
+    return this.status === 404;
+  }
+}
+
+export function isSecretNotFound(err: unknown): boolean {
+  return err instanceof SecretStoreError && err.notFound;
+}

@@ -1,0 +1,72 @@
+import {
+  type DynamicModule,
+  Global,
+  Inject,
+  Logger,
+  Module,
+  type OnModuleDestroy,
+} from '@nestjs/common';
+import { getDataSourceToken } from '@nestjs/typeorm';
+import type { DataSource } from 'typeorm';
+import { APP_CONFIG, type AppConfig } from '../config/app-config';
+import { LocalSecretEntity } from '../database/entities/local-secret.entity';
+import { LocalSecretStore } from './local.secret-store';
+import { SecretStoreError } from './secret-store.error';
+import { SECRET_STORE, type SecretStore } from './secret-store.port';
+import { VaultSecretStore } from './vault.secret-store';
+
+/**
+ * Builds the store SECRET_STORE names: Vault (logging in now, so a bad credential stops
+ * start-up with a message naming the variable) or the local AES-GCM store.
+ */
+export async function createSecretStore(
+  config: AppConfig,
+  dataSource: DataSource | undefined,
+): Promise<SecretStore> {
+  switch (config.secretStore) {
+    case 'vault':
+      return VaultSecretStore.connect(config.vault, new Logger('VaultSecretStore'));
+    case 'local':
+      if (!dataSource)
+        throw new SecretStoreError(
+          'SECRET_STORE=local keeps ciphertext in the database, but no TypeORM DataSource is registered',
+        );
+      return LocalSecretStore.create(
+        dataSource.getRepository(LocalSecretEntity),
+        config,
+        new Logger('LocalSecretStore'),
+      );
+  }
+}
+
+/**
+ * Global: import once in AppModule with `SecretStoreModule.forRoot()` after ConfigModule and
+ * TypeOrmModule.forRootAsync; then `@Inject(SECRET_STORE) store: SecretStore` anywhere.
+ */
+@Global()
+@Module({})
+export class SecretStoreModule implements OnModuleDestroy {
+  constructor(@Inject(SECRET_STORE) private readonly store: SecretStore) {}
+
+  static forRoot(): DynamicModule {
+    return {
+      module: SecretStoreModule,
+      global: true,
+      providers: [
+        {
+          provide: SECRET_STORE,
+          // Optional so a vault-only context (tests, tools) needs no database.
+          inject: [APP_CONFIG, { token: getDataSourceToken(), optional: true }],
+          useFactory: (config: AppConfig, dataSource?: DataSource) =>
+            createSecretStore(config, dataSource),
+        },
+      ],
+      exports: [SECRET_STORE],
+    };
+  }
+
+  /** Stops Vault token renewal timers so shutdown is not held up or followed by stray calls. */
+  onModuleDestroy(): void {
+    if (this.store instanceof VaultSecretStore) this.store.close();
+  }
+}

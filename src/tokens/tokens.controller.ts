@@ -1,0 +1,51 @@
+import { Body, Controller, Delete, Get, HttpCode, Param, Post } from '@nestjs/common';
+import {
+  ApiBearerAuth,
+  ApiCreatedResponse,
+  ApiNoContentResponse,
+  ApiOkResponse,
+  ApiOperation,
+  ApiTags,
+} from '@nestjs/swagger';
+import type { Caller } from '../auth/caller';
+import { CurrentCaller } from '../auth/current-caller.decorator';
+import { ApiProblems } from '../common/dto/api-problems.decorator';
+import { CreateTokenDto } from './dto/create-token.dto';
+import { CreatedTokenDto, TokenListDto } from './dto/token.dto';
+import { TokensService } from './tokens.service';
+
+@ApiTags('tokens')
+@ApiBearerAuth()
+@ApiProblems(401, 403)
+@Controller('api/user/tokens')
+export class TokensController {
+  constructor(private readonly tokens: TokensService) {}
+
+  @Post()
+  @ApiOperation({
+    summary: 'Create a proxy access token',
+    description:
+      'The token may call /v1 and /proxy (within `providers`) and read /api. It is returned this once; only its hash is stored. Needs a JWT.',
+  })
+  @ApiCreatedResponse({ type: CreatedTokenDto })
+  @ApiProblems(400)
+  create(@CurrentCaller() caller: Caller, @Body() dto: CreateTokenDto): Promise<CreatedTokenDto> {
+    return this.tokens.create(caller, dto);
+  }
+
+  @Get()
+  @ApiOperation({ summary: 'List your access tokens (without the tokens themselves)' })
+  @ApiOkResponse({ type: TokenListDto })
+  list(@CurrentCaller() caller: Caller): Promise<TokenListDto> {
+    return this.tokens.list(caller);
+  }
+
+  @Delete(':id')
+  @HttpCode(204)
+  @ApiOperation({ summary: 'Revoke an access token', description: 'Needs a JWT.' })
+  @ApiNoContentResponse({ description: 'Revoked' })
+  @ApiProblems(404)
+  remove(@CurrentCaller() caller: Caller, @Param('id') id: string): Promise<void> {
+    return this.tokens.revoke(caller, id);
+  }
+}

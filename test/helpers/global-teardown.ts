@@ -1,0 +1,5 @@
+import { runningServers, stopServers } from './global-setup';
+
+export default async function globalTeardown(): Promise<void> {
+  await stopServers(runningServers());
+}
