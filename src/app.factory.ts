@@ -54,13 +54,13 @@ export async function createApp(
         ),
     }),
   );
-  app
-    .getHttpAdapter()
-    .getInstance()
-    .addHook('onSend', (req, reply, payload, done) => {
-      void reply.header('x-request-id', req.id);
-      done(null, payload);
-    });
+  const fastify = app.getHttpAdapter().getInstance();
+  // /api takes JSON only: anything else is a 415 that says so (the proxy routes take any type).
+  fastify.removeContentTypeParser('text/plain');
+  fastify.addHook('onSend', (req, reply, payload, done) => {
+    void reply.header('x-request-id', req.id);
+    done(null, payload);
+  });
   setupSwagger(app);
   await app.init();
   return app;

@@ -10,10 +10,24 @@ export interface RunningApp {
   url: string;
   app: NestFastifyApplication;
   dataDir: string;
-  /** Every log line the app wrote, raw. */
-  logs: string[];
+  /** Every log line written since this app started, raw. */
+  readonly logs: string[];
   close(): Promise<void>;
 }
+
+/**
+ * One sink per test process: nestjs-pino keeps a process-wide root logger built from the first
+ * app's options, so every app started here writes to this one sink and each app's `logs` is the
+ * part written since it started (lines of apps running at the same time mix, which only makes a
+ * "nothing leaked" check stricter).
+ */
+const lines: string[] = [];
+const sink = new Writable({
+  write(chunk: Buffer, _enc, cb) {
+    lines.push(chunk.toString());
+    cb();
+  },
+});
 
 /**
  * Starts the real application on 127.0.0.1 with the given environment (embedded defaults
@@ -21,13 +35,7 @@ export interface RunningApp {
  */
 export async function startApp(env: Record<string, string | undefined> = {}): Promise<RunningApp> {
   const dataDir = env.DATA_DIR ?? mkdtempSync(join(tmpdir(), 'byok-app-'));
-  const logs: string[] = [];
-  const sink = new Writable({
-    write(chunk: Buffer, _enc, cb) {
-      logs.push(chunk.toString());
-      cb();
-    },
-  });
+  const from = lines.length;
   const config = loadConfig({ LOG_LEVEL: 'debug', ...env, DATA_DIR: dataDir });
   const app = await createApp(config, { logDestination: sink });
   await app.listen({ port: 0, host: '127.0.0.1' });
@@ -37,7 +45,9 @@ export async function startApp(env: Record<string, string | undefined> = {}): Pr
     url: `http://127.0.0.1:${port}`,
     app,
     dataDir,
-    logs,
+    get logs() {
+      return lines.slice(from);
+    },
     close: async () => {
       await app.close();
       if (!env.DATA_DIR) rmSync(dataDir, { recursive: true, force: true });

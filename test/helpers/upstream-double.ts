@@ -38,24 +38,6 @@ export interface DoubleOptions {
   models: string[];
 }
 
-export interface UpstreamDouble {
-  readonly url: string;
-  readonly requests: RecordedRequest[];
-  options: DoubleOptions;
-  /** Forget requests, rules and handlers; restore default options. */
-  reset(): void;
-  close(): Promise<void>;
-  /** 401 for requests carrying this key. */
-  rejectKey(key: string): void;
-  /** 429 with `retry-after` for requests carrying this key. */
-  rateLimitKey(key: string, retryAfterSeconds?: number): void;
-  /** Answers the next request (queued: several calls answer several requests). */
-  nextResponse(handler: Handler): void;
-  /** Answers every request whose path ends with `pattern` (string) or matches it (RegExp). */
-  on(pattern: string | RegExp, handler: Handler): void;
-  keyOf(req: { headers: IncomingHttpHeaders }): string | undefined;
-}
-
 const defaults = (): DoubleOptions => ({
   reply: 'Hello from the upstream double',
   chunkDelayMs: 0,
@@ -76,11 +58,13 @@ export function keyOf(req: { headers: IncomingHttpHeaders }): string | undefined
 const isAnthropic = (req: RecordedRequest): boolean =>
   req.path.endsWith('/messages') || req.headers['anthropic-version'] !== undefined;
 
+type Headers = Record<string, string>;
+
 export function sendJson(
   res: ServerResponse,
   status: number,
   body: unknown,
-  headers: Record<string, string> = {},
+  headers?: Headers,
 ): void {
   res.writeHead(status, { 'content-type': 'application/json', ...headers });
   res.end(JSON.stringify(body));
@@ -93,7 +77,7 @@ export function sendError(
   status: number,
   type: string,
   message: string,
-  headers: Record<string, string> = {},
+  headers?: Headers,
 ): void {
   const code = type === 'authentication_error' ? 'invalid_api_key' : type;
   const error = isAnthropic(req) ? { type, message } : { message, type, param: null, code };
@@ -227,15 +211,13 @@ export const respond = {
     return (req, res) =>
       sendError(req, res, status, 'authentication_error', `Bad API key: ${req.key ?? ''}`);
   },
-  /** A stream whose content carries the key, split across two chunks. */
+  /** One SSE event carrying the received key, written in two parts split inside the key. */
   echoKeyInStream(): Handler {
-    return (req, res) => {
+    return async (req, res) => {
       const key = req.key ?? '';
-      const half = Math.floor(key.length / 2);
-      return stream(
-        res,
-        chatChunks('double-small', [`key=${key.slice(0, half)}`, key.slice(half)]),
-      );
+      const [event, ...rest] = chatChunks('double-small', [`Your key is ${key}`]);
+      const cut = event.indexOf(key) + Math.floor(key.length / 2);
+      await stream(res, [event.slice(0, cut), event.slice(cut), ...rest], 20);
     };
   },
   /** Never sends headers (UPSTREAM_TIMEOUT_MS before the response). */
@@ -288,60 +270,86 @@ async function record(req: IncomingMessage): Promise<RecordedRequest> {
   };
 }
 
-export async function startUpstreamDouble(): Promise<UpstreamDouble> {
-  const rejected = new Set<string>();
-  const limited = new Map<string, number>();
-  const queue: Handler[] = [];
-  const routes: { pattern: string | RegExp; handler: Handler }[] = [];
-
-  const server = createServer((req, res) => {
-    void (async () => {
-      const r = await record(req);
-      double.requests.push(r);
-      if (r.key !== undefined && rejected.has(r.key))
-        return sendError(r, res, 401, 'authentication_error', 'Incorrect API key provided');
-      const retryAfter = r.key === undefined ? undefined : limited.get(r.key);
-      if (retryAfter !== undefined)
-        return sendError(r, res, 429, 'rate_limit_error', 'Rate limit reached', {
-          'retry-after': String(retryAfter),
-        });
-      const scripted =
-        queue.shift() ??
-        routes.find(({ pattern }) =>
-          typeof pattern === 'string' ? r.path.endsWith(pattern) : pattern.test(r.path),
-        )?.handler;
-      await (scripted ? scripted(r, res) : defaultHandler(r, res, double.options));
-    })().catch((err: unknown) => {
+export class UpstreamDouble {
+  readonly requests: RecordedRequest[] = [];
+  options = defaults();
+  readonly #rejected = new Set<string>();
+  readonly #limited = new Map<string, number>();
+  readonly #queue: Handler[] = [];
+  readonly #routes: { pattern: string | RegExp; handler: Handler }[] = [];
+  readonly #server = createServer((req, res) => {
+    this.#handle(req, res).catch((err: unknown) => {
       if (res.headersSent) res.destroy();
       else sendJson(res, 500, { error: { message: `double: ${String(err)}`, type: 'api_error' } });
     });
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
 
-  const double: UpstreamDouble = {
-    url: `http://127.0.0.1:${port}`,
-    requests: [],
-    options: defaults(),
-    reset() {
-      double.requests.length = 0;
-      rejected.clear();
-      limited.clear();
-      queue.length = 0;
-      routes.length = 0;
-      double.options = defaults();
-    },
-    close() {
-      server.closeAllConnections();
-      return new Promise((resolve, reject) =>
-        server.close((err) => (err ? reject(err) : resolve())),
-      );
-    },
-    rejectKey: (key) => void rejected.add(key),
-    rateLimitKey: (key, retryAfterSeconds = 1) => void limited.set(key, retryAfterSeconds),
-    nextResponse: (handler) => void queue.push(handler),
-    on: (pattern, handler) => void routes.push({ pattern, handler }),
-    keyOf,
-  };
-  return double;
+  get url(): string {
+    return `http://127.0.0.1:${(this.#server.address() as AddressInfo).port}`;
+  }
+
+  async listen(): Promise<this> {
+    await new Promise<void>((resolve) => this.#server.listen(0, '127.0.0.1', resolve));
+    return this;
+  }
+
+  close(): Promise<void> {
+    this.#server.closeAllConnections(); // stalled responses included
+    return new Promise((resolve, reject) =>
+      this.#server.close((err) => (err ? reject(err) : resolve())),
+    );
+  }
+
+  /** Forget requests, key rules and handlers; restore the default options. */
+  reset(): void {
+    this.requests.length = this.#queue.length = this.#routes.length = 0;
+    this.#rejected.clear();
+    this.#limited.clear();
+    this.options = defaults();
+  }
+
+  /** 401 for every request carrying this key, whatever the auth style. */
+  rejectKey(key: string): void {
+    this.#rejected.add(key);
+  }
+
+  /** 429 with `retry-after` for every request carrying this key. */
+  rateLimitKey(key: string, retryAfterSeconds = 1): void {
+    this.#limited.set(key, retryAfterSeconds);
+  }
+
+  /** Answers the next request (queued: several calls answer several requests). */
+  nextResponse(handler: Handler): void {
+    this.#queue.push(handler);
+  }
+
+  /** Answers every request whose path ends with `pattern` (string) or matches it (RegExp). */
+  on(pattern: string | RegExp, handler: Handler): void {
+    this.#routes.push({ pattern, handler });
+  }
+
+  /** The key of a request in any provider auth style. */
+  keyOf(req: { headers: IncomingHttpHeaders }): string | undefined {
+    return keyOf(req);
+  }
+
+  async #handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const r = await record(req);
+    this.requests.push(r);
+    if (r.key !== undefined && this.#rejected.has(r.key))
+      return sendError(r, res, 401, 'authentication_error', 'Incorrect API key provided');
+    const retryAfter = r.key === undefined ? undefined : this.#limited.get(r.key);
+    if (retryAfter !== undefined)
+      return sendError(r, res, 429, 'rate_limit_error', 'Rate limit reached', {
+        'retry-after': String(retryAfter),
+      });
+    const matches = ({ pattern }: { pattern: string | RegExp }): boolean =>
+      typeof pattern === 'string' ? r.path.endsWith(pattern) : pattern.test(r.path);
+    const scripted = this.#queue.shift() ?? this.#routes.find(matches)?.handler;
+    await (scripted ? scripted(r, res) : defaultHandler(r, res, this.options));
+  }
+}
+
+export function startUpstreamDouble(): Promise<UpstreamDouble> {
+  return new UpstreamDouble().listen();
 }

@@ -16,6 +16,9 @@ import {
 const trim = ({ value }: { value: unknown }): unknown =>
   typeof value === 'string' ? value.trim() : value;
 
+// With stopAtFirstError, class-validator checks a property's decorators bottom-up: the most
+// basic check sits lowest so the first message is the one that says what to fix.
+
 /** Printable ASCII without spaces: what every provider's keys look like. */
 const KEY_SHAPE = /^[\x21-\x7e]+$/;
 const KEY_MESSAGE =
@@ -23,23 +26,23 @@ const KEY_MESSAGE =
 
 export class SaveKeyDto {
   @ApiProperty({ example: 'cerebras', description: 'A provider id from GET /api/providers.' })
-  @IsString()
   @Matches(/^[a-z0-9][a-z0-9_-]*$/, { message: 'provider must be a lower-case provider id' })
+  @IsString()
   provider: string;
 
   @ApiProperty({ example: 'personal', maxLength: 100 })
-  @Transform(trim)
-  @IsString()
-  @IsNotEmpty({ message: 'keyName must not be empty' })
   @MaxLength(100)
+  @IsNotEmpty({ message: 'keyName must not be empty' })
+  @IsString()
+  @Transform(trim)
   keyName: string;
 
   @ApiProperty({ example: 'csk-…', writeOnly: true, maxLength: 4096 })
-  @Transform(trim)
-  @IsString()
-  @IsNotEmpty({ message: 'apiKey must not be empty' })
-  @MaxLength(4096, { message: 'apiKey must be at most 4096 characters' })
   @Matches(KEY_SHAPE, { message: KEY_MESSAGE })
+  @MaxLength(4096, { message: 'apiKey must be at most 4096 characters' })
+  @IsNotEmpty({ message: 'apiKey must not be empty' })
+  @IsString()
+  @Transform(trim)
   apiKey: string;
 
   @ApiPropertyOptional({
@@ -54,28 +57,28 @@ export class UpdateKeyDto {
   @ApiPropertyOptional() @IsOptional() @IsBoolean() isActive?: boolean;
 
   @ApiPropertyOptional({ maxLength: 100 })
-  @IsOptional()
-  @Transform(trim)
-  @IsString()
-  @IsNotEmpty({ message: 'keyName must not be empty' })
   @MaxLength(100)
+  @IsNotEmpty({ message: 'keyName must not be empty' })
+  @IsString()
+  @Transform(trim)
+  @IsOptional()
   keyName?: string;
 
   @ApiPropertyOptional({ minimum: -1000, maximum: 1000, description: 'Lower is tried first.' })
-  @IsOptional()
-  @IsInt()
-  @Min(-1000)
   @Max(1000)
+  @Min(-1000)
+  @IsInt()
+  @IsOptional()
   priority?: number;
 }
 
 export class RotateKeyDto {
   @ApiProperty({ example: 'csk-…', writeOnly: true, maxLength: 4096 })
-  @Transform(trim)
-  @IsString()
-  @IsNotEmpty({ message: 'apiKey must not be empty' })
-  @MaxLength(4096, { message: 'apiKey must be at most 4096 characters' })
   @Matches(KEY_SHAPE, { message: KEY_MESSAGE })
+  @MaxLength(4096, { message: 'apiKey must be at most 4096 characters' })
+  @IsNotEmpty({ message: 'apiKey must not be empty' })
+  @IsString()
+  @Transform(trim)
   apiKey: string;
 }
 

@@ -1,4 +1,4 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ConfigError, loadConfig } from '../../../src/config/app-config';
@@ -10,6 +10,7 @@ import {
 } from '../../../src/providers/provider-registry.service';
 
 const dir = mkdtempSync(join(tmpdir(), 'providers-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
 let n = 0;
 function providersFile(yaml: string): string {
   const file = join(dir, `providers-${n++}.yaml`);

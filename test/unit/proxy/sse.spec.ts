@@ -3,9 +3,11 @@ import Cerebras from '@cerebras/cerebras_cloud_sdk';
 import OpenAI from 'openai';
 import { isEventStream, openAiErrorEvent } from '../../../src/proxy/sse';
 
+type CerebrasFetch = NonNullable<NonNullable<ConstructorParameters<typeof Cerebras>[0]>['fetch']>;
+
 // What a mid-stream failure looks like to each official SDK: the bytes go through its real
 // SSE parser via a custom fetch, no server involved.
-function sseFetch(...chunks: (string | Buffer)[]): typeof fetch {
+function sseFetch(...chunks: (string | Buffer)[]): () => Promise<Response> {
   return () => {
     const body = new ReadableStream<Uint8Array>({
       start(c) {
@@ -120,7 +122,8 @@ describe('openAiErrorEvent', () => {
     const client = new Cerebras({
       apiKey: 'k',
       baseURL: 'http://proxy.test',
-      fetch: sseFetch(chunk('a'), failure),
+      // Its types name node-fetch's Response; at run time it uses the global fetch's.
+      fetch: sseFetch(chunk('a'), failure) as unknown as CerebrasFetch,
       maxRetries: 0,
       warmTCPConnection: false,
     });

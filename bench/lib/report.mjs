@@ -1,0 +1,244 @@
+// Turns one run's numbers into the Markdown report: the summary table issue 5 asks for, the
+// targets checked against the byok-proxy rows, and the details behind each column.
+
+const us = (v) =>
+  Number.isFinite(v) ? (v >= 10_000 ? `${(v / 1000).toFixed(1)} ms` : `${Math.round(v)} µs`) : '—';
+const plusUs = (v) => (Number.isFinite(v) ? `${v >= 0 ? '+' : '−'}${us(Math.abs(v))}` : '—');
+const rps = (v) => (Number.isFinite(v) ? Math.round(v).toLocaleString('en-US') : '—');
+const ratio = (a, b) =>
+  Number.isFinite(a) && Number.isFinite(b) && b > 0 ? `${(a / b).toFixed(2)}×` : '—';
+const mib = (v) => (Number.isFinite(v) ? `${Math.round(v)} MiB` : '—');
+const pct = (v) => (Number.isFinite(v) ? `${v >= 0 ? '+' : '−'}${Math.abs(v).toFixed(1)} %` : '—');
+
+const table = (head, rows) =>
+  [
+    `| ${head.join(' | ')} |`,
+    `| ${head.map(() => '---').join(' | ')} |`,
+    ...rows.map((r) => `| ${r.join(' | ')} |`),
+  ].join('\n');
+
+export const TARGET_LIMITS = {
+  addedP50OverBareUs: 300,
+  addedP99OverBareUs: 1000,
+  c64VsBare: 0.6,
+  ttfbOverheadUs: 1000,
+  rssGrowthPct: 10,
+};
+
+function rssGrowth(r) {
+  const { after10k, after100k } = r.rss ?? {};
+  return Number.isFinite(after10k) && Number.isFinite(after100k)
+    ? ((after100k - after10k) / after10k) * 100
+    : NaN;
+}
+
+function rssCell(r) {
+  if (!r.proc) return '—';
+  const g = rssGrowth(r);
+  if (Number.isFinite(g)) return `${mib(r.rss.after10k)} → ${mib(r.rss.after100k)} (${pct(g)})`;
+  return `${mib(r.rss?.end)} at end`;
+}
+
+/** byok-proxy against the targets of issue 5; each row: [what, measured, limit, verdict]. */
+export function checkTargets(r, bare, direct) {
+  const L = TARGET_LIMITS;
+  const rows = [];
+  const verdict = (ok, miss) =>
+    ok === undefined ? 'not measured' : ok ? 'met' : `missed by ${miss}`;
+  const add = (what, value, limit, ok, miss, fmt) =>
+    rows.push([
+      what,
+      Number.isFinite(value) ? fmt(value) : '—',
+      limit,
+      verdict(Number.isFinite(value) ? ok : undefined, miss),
+    ]);
+
+  const p50 = r.latency?.p50 - bare?.latency?.p50;
+  add(
+    'added p50 over `bare` (sequential)',
+    p50,
+    `≤ ${us(L.addedP50OverBareUs)}`,
+    p50 <= L.addedP50OverBareUs,
+    us(p50 - L.addedP50OverBareUs),
+    plusUs,
+  );
+  const p99 = r.latency?.p99 - bare?.latency?.p99;
+  add(
+    'added p99 over `bare` (sequential)',
+    p99,
+    `≤ ${us(L.addedP99OverBareUs)}`,
+    p99 <= L.addedP99OverBareUs,
+    us(p99 - L.addedP99OverBareUs),
+    plusUs,
+  );
+  const c64 = r.throughput?.[64]?.rps / bare?.throughput?.[64]?.rps;
+  add(
+    'throughput at c=64 vs `bare`',
+    c64,
+    `≥ ${L.c64VsBare}×`,
+    c64 >= L.c64VsBare,
+    `${(L.c64VsBare - c64).toFixed(2)}×`,
+    (v) => `${v.toFixed(2)}×`,
+  );
+  const ttfb = r.streaming?.ttfb.p50 - direct?.streaming?.ttfb.p50;
+  add(
+    'streaming TTFB overhead over `direct` (p50)',
+    ttfb,
+    `≤ ${us(L.ttfbOverheadUs)}`,
+    ttfb <= L.ttfbOverheadUs,
+    us(ttfb - L.ttfbOverheadUs),
+    plusUs,
+  );
+  const g = rssGrowth(r);
+  add(
+    'RSS after 100k vs after 10k requests',
+    g,
+    `≤ +${L.rssGrowthPct} %`,
+    g <= L.rssGrowthPct,
+    `${(g - L.rssGrowthPct).toFixed(1)} points`,
+    pct,
+  );
+  return rows;
+}
+
+export function render(run) {
+  const by = Object.fromEntries(run.results.map((r) => [r.key, r]));
+  const { direct, bare, portkey } = by;
+  const ok = run.results.filter((r) => !r.error);
+  const cs = run.params.concurrency;
+  const out = [];
+
+  out.push(`# byok-proxy benchmark (${run.params.mode})`, '');
+  out.push(
+    `${run.meta.date} · Node ${run.meta.node} · ${run.meta.cpus}× ${run.meta.cpuModel} · ${run.meta.commit} · ` +
+      `took ${Math.round(run.meta.seconds)} s`,
+    '',
+  );
+  out.push(
+    table(
+      [
+        'target',
+        ...cs.map((c) => `req/s c=${c}`),
+        'p50',
+        'p99',
+        'added p50 / p99 vs direct',
+        `c=${cs.at(-1)} vs bare`,
+        `c=${cs.at(-1)} vs portkey`,
+        'stream TTFB p50',
+        'TTFB overhead vs direct',
+        'RSS (10k → 100k req)',
+      ],
+      run.results.map((r) => {
+        if (r.error)
+          return [
+            r.label,
+            ...cs.map(() => '—'),
+            `**failed**: ${r.error.split('\n')[0]}`,
+            '',
+            '',
+            '',
+            '',
+            '',
+            '',
+            '',
+          ];
+        const top = r.throughput?.[cs.at(-1)]?.rps;
+        return [
+          r.label,
+          ...cs.map((c) => rps(r.throughput?.[c]?.rps)),
+          us(r.latency?.p50),
+          us(r.latency?.p99),
+          r.key === 'direct'
+            ? '—'
+            : `${plusUs(r.latency?.p50 - direct?.latency?.p50)} / ${plusUs(r.latency?.p99 - direct?.latency?.p99)}`,
+          r.key === 'bare' || r.key === 'direct'
+            ? '—'
+            : ratio(top, bare?.throughput?.[cs.at(-1)]?.rps),
+          r.key === 'portkey' || r.key === 'direct'
+            ? '—'
+            : ratio(top, portkey?.throughput?.[cs.at(-1)]?.rps),
+          us(r.streaming?.ttfb.p50),
+          r.key === 'direct' ? '—' : plusUs(r.streaming?.ttfb.p50 - direct?.streaming?.ttfb.p50),
+          rssCell(r),
+        ];
+      }),
+    ),
+    '',
+  );
+
+  for (const r of ok.filter((x) => x.byok)) {
+    out.push(`**Targets of issue 5 — ${r.label}**`, '');
+    out.push(table(['target', 'measured', 'limit', 'verdict'], checkTargets(r, bare, direct)), '');
+  }
+
+  out.push('## Details', '');
+  out.push(
+    `Sequential latency (${run.params.latency.requests} requests after ${run.params.latency.warmup} warm-up, one keep-alive connection, µs):`,
+    '',
+    table(
+      ['target', 'mean', 'p50', 'p90', 'p99', 'max'],
+      ok.map((r) => [
+        r.label,
+        us(r.latency.mean),
+        us(r.latency.p50),
+        us(r.latency.p90),
+        us(r.latency.p99),
+        us(r.latency.max),
+      ]),
+    ),
+    '',
+  );
+  out.push(
+    `Throughput (autocannon, ${run.params.throughput.duration} s per concurrency; its latencies have 1 ms resolution):`,
+    '',
+    table(
+      ['target', ...cs.flatMap((c) => [`c=${c} req/s`, `c=${c} p50 / p99`])],
+      ok.map((r) => [
+        r.label,
+        ...cs.flatMap((c) => [
+          rps(r.throughput[c].rps),
+          `${r.throughput[c].latencyMs.p50} / ${r.throughput[c].latencyMs.p99} ms`,
+        ]),
+      ]),
+    ),
+    '',
+  );
+  out.push(
+    `Streaming (${run.params.streaming.streams} sequential streams of ${run.params.stream.chunks} chunks, ${run.params.stream.chunkDelayMs} ms apart):`,
+    '',
+    table(
+      ['target', 'TTFB p50', 'TTFB p99', 'TTFB overhead p50 / p99', 'TTLB p50', 'TTLB p99'],
+      ok.map((r) => [
+        r.label,
+        us(r.streaming.ttfb.p50),
+        us(r.streaming.ttfb.p99),
+        r.key === 'direct'
+          ? '—'
+          : `${plusUs(r.streaming.ttfb.p50 - direct?.streaming?.ttfb.p50)} / ${plusUs(r.streaming.ttfb.p99 - direct?.streaming?.ttfb.p99)}`,
+        us(r.streaming.ttlb.p50),
+        us(r.streaming.ttlb.p99),
+      ]),
+    ),
+    '',
+  );
+  out.push(
+    'Memory (VmRSS of the proxy process):',
+    '',
+    table(
+      ['target', 'ready', 'after 10k', 'after 100k', 'growth 10k → 100k', 'end of run'],
+      ok
+        .filter((r) => r.proc)
+        .map((r) => [
+          r.label,
+          mib(r.rss.ready),
+          mib(r.rss.after10k),
+          mib(r.rss.after100k),
+          pct(rssGrowth(r)),
+          mib(r.rss.end),
+        ]),
+    ),
+    '',
+  );
+  if (run.notes.length) out.push('Notes:', '', ...run.notes.map((n) => `- ${n}`), '');
+  return out.join('\n');
+}

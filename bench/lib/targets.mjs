@@ -1,0 +1,173 @@
+// How to start each process under test and how to address it. Every target gets the same
+// chat-completion request; only the credential, routing headers and model spelling differ,
+// as each gateway's users would send them.
+import { createRequire } from 'node:module';
+import { join } from 'node:path';
+import jwt from 'jsonwebtoken';
+import { request } from 'undici';
+import { ProcessError, freePort, start, waitForHttp } from './processes.mjs';
+
+const require = createRequire(import.meta.url);
+export const ROOT = new URL('../..', import.meta.url).pathname.replace(/\/$/, '');
+const SERVERS = join(ROOT, 'bench/servers');
+
+/** The provider key every proxy must inject; the double answers 401 to anything else. */
+export const PROVIDER_KEY = 'sk-bench-0123456789abcdef';
+const JWT_SECRET = 'byok-bench-jwt-secret-0123456789abcdef';
+const PATH = '/v1/chat/completions';
+
+export function chatBody(model, stream) {
+  return JSON.stringify({
+    model,
+    messages: [
+      { role: 'system', content: 'You are a terse assistant.' },
+      { role: 'user', content: 'Say hello to the benchmark.' },
+    ],
+    max_tokens: 16,
+    ...(stream ? { stream: true } : {}),
+  });
+}
+
+const request_ = (headers, model) => ({
+  path: PATH,
+  headers: { 'content-type': 'application/json', ...headers },
+  body: chatBody(model, false),
+  streamBody: chatBody(model, true),
+});
+
+const node = process.execPath;
+
+export async function startDouble(ctx) {
+  const port = await freePort();
+  const proc = start(
+    'double',
+    node,
+    [
+      join(SERVERS, 'double.mjs'),
+      `--port=${port}`,
+      `--key=${PROVIDER_KEY}`,
+      `--chunks=${ctx.stream.chunks}`,
+      `--chunk-delay-ms=${ctx.stream.chunkDelayMs}`,
+    ],
+    { env: process.env, cwd: ROOT, logFile: join(ctx.logDir, 'double.log') },
+  );
+  const origin = `http://127.0.0.1:${port}`;
+  await waitForHttp(proc, `${origin}/healthz`, 10_000);
+  return { proc, origin };
+}
+
+export const TARGETS = {
+  /** The client talks to the double itself: the floor every other row is compared with. */
+  direct: {
+    label: 'direct',
+    async start(ctx) {
+      return {
+        proc: undefined,
+        origin: ctx.double.origin,
+        ...request_({ authorization: `Bearer ${PROVIDER_KEY}` }, 'gpt-4o-mini'),
+      };
+    },
+  },
+
+  bare: {
+    label: 'bare (undici pass-through)',
+    async start(ctx) {
+      const port = await freePort();
+      const proc = start(
+        'bare',
+        node,
+        [
+          join(SERVERS, 'bare.mjs'),
+          `--port=${port}`,
+          `--upstream=${ctx.double.origin}`,
+          `--key=${PROVIDER_KEY}`,
+        ],
+        { env: process.env, cwd: ROOT, logFile: join(ctx.logDir, 'bare.log') },
+      );
+      const origin = `http://127.0.0.1:${port}`;
+      await waitForHttp(proc, `${origin}/healthz`, 10_000);
+      return {
+        proc,
+        origin,
+        ...request_({ authorization: 'Bearer caller-credential' }, 'gpt-4o-mini'),
+      };
+    },
+  },
+
+  portkey: {
+    label: 'portkey (@portkey-ai/gateway)',
+    async start(ctx) {
+      const pkg = require.resolve('@portkey-ai/gateway/package.json');
+      const main = join(pkg, '..', require(pkg).bin);
+      const port = await freePort();
+      const proc = start(
+        'portkey',
+        node,
+        ['--import', join(SERVERS, 'portkey-preload.mjs'), main, `--port=${port}`, '--headless'],
+        { env: process.env, cwd: ROOT, logFile: join(ctx.logDir, 'portkey.log') },
+      );
+      const origin = `http://127.0.0.1:${port}`;
+      await waitForHttp(proc, `${origin}/`, 30_000);
+      return {
+        proc,
+        origin,
+        ...request_(
+          {
+            authorization: `Bearer ${PROVIDER_KEY}`,
+            'x-portkey-provider': 'openai',
+            'x-portkey-custom-host': `${ctx.double.origin}/v1`,
+          },
+          'gpt-4o-mini',
+        ),
+      };
+    },
+  },
+};
+
+/** byok-proxy on its embedded defaults (PGlite + local store), at the given LOG_LEVEL. */
+export function byokTarget(logLevel) {
+  return {
+    label: `byok-proxy (LOG_LEVEL=${logLevel})`,
+    byok: true,
+    async start(ctx) {
+      const port = await freePort();
+      const env = {
+        ...process.env,
+        PORT: String(port),
+        HOST: '127.0.0.1',
+        DATA_DIR: join(ctx.dataDir, logLevel),
+        LOG_LEVEL: logLevel,
+        NODE_ENV: 'development',
+        AUTH_JWT_SECRET: JWT_SECRET,
+        OPENAI_BASE_URL: ctx.double.origin,
+        ...ctx.byokEnv,
+      };
+      const proc = start('byok-proxy', node, [...ctx.nodeArgs, join(ROOT, 'dist/main.js')], {
+        env,
+        cwd: ROOT,
+        logFile: join(ctx.logDir, `byok-proxy-${logLevel}.log`),
+      });
+      const origin = `http://127.0.0.1:${port}`;
+      await waitForHttp(proc, `${origin}/healthz`, 180_000);
+      const token = jwt.sign({ sub: 'bench' }, JWT_SECRET, { algorithm: 'HS256', expiresIn: '6h' });
+      await storeKey(origin, token);
+      return {
+        proc,
+        origin,
+        ...request_({ authorization: `Bearer ${token}` }, 'openai/gpt-4o-mini'),
+      };
+    },
+  };
+}
+
+/** Saves the user key (201 the first time, 200 when a reused DATA_DIR already has it). */
+async function storeKey(origin, token) {
+  const res = await request(`${origin}/api/user/api-keys`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+    body: JSON.stringify({ provider: 'openai', keyName: 'bench', apiKey: PROVIDER_KEY }),
+  });
+  const text = await res.body.text();
+  if (res.statusCode !== 201 && res.statusCode !== 200)
+    throw new ProcessError(`storing the user key answered ${res.statusCode}: ${text}`);
+}

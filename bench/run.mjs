@@ -1,0 +1,278 @@
+#!/usr/bin/env node
+// One command for the whole benchmark: `node bench/run.mjs [--quick]` (see bench/README.md).
+// Starts the upstream double and every target in its own process, then measures them side by
+// side: each phase runs in rounds, and each round visits every target in turn (the starting
+// target rotates), so background load that comes and goes on the machine is spread over all
+// targets instead of landing on one. Prints the Markdown report and writes it to
+// bench/results/latest.md (raw numbers beside it as latest.json). Every process it started is
+// stopped on the way out, whatever happens.
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg, tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { parseArgs } from 'node:util';
+import { latency, load, streaming, summarise, throughput } from './lib/measure.mjs';
+import { assertAlive, rssMiB, stopAll } from './lib/processes.mjs';
+import { render } from './lib/report.mjs';
+import { ROOT, TARGETS, byokTarget, startDouble } from './lib/targets.mjs';
+
+const { values: args } = parseArgs({
+  options: {
+    quick: { type: 'boolean', default: false },
+    targets: { type: 'string' },
+    'log-levels': { type: 'string' },
+    out: { type: 'string', default: join(ROOT, 'bench/results/latest.md') },
+    'keep-logs': { type: 'boolean', default: false },
+    help: { type: 'boolean', short: 'h', default: false },
+  },
+});
+if (args.help) {
+  process.stdout.write(`node bench/run.mjs [--quick] [--targets direct,bare,portkey,byok]
+       [--log-levels warn,info] [--out bench/results/latest.md] [--keep-logs]\n`);
+  process.exit(0);
+}
+
+const quick = args.quick;
+const params = {
+  mode: quick ? 'quick' : 'full',
+  // per target: `rounds` × `requests`, after `warmup` requests in the first round
+  latency: quick
+    ? { rounds: 2, warmup: 300, requests: 500 }
+    : { rounds: 5, warmup: 2000, requests: 1000 },
+  concurrency: [1, 16, 64],
+  // per target and concurrency: `rounds` × `duration` seconds, after one warm-up at the top
+  throughput: quick
+    ? { rounds: 1, duration: 1, warmupSeconds: 0.5 }
+    : { rounds: 2, duration: 5, warmupSeconds: 3 },
+  stream: { chunks: 10, chunkDelayMs: 5 },
+  streaming: quick ? { rounds: 1, warmup: 5, streams: 20 } : { rounds: 4, warmup: 20, streams: 50 },
+  rss: quick ? undefined : { first: 10_000, total: 100_000, connections: 32 },
+  logLevels: (args['log-levels'] ?? (quick ? 'warn' : 'warn,info')).split(','),
+};
+const wanted = new Set((args.targets ?? 'direct,bare,portkey,byok').split(','));
+const plan = [
+  ...['direct', 'bare', 'portkey']
+    .filter((k) => wanted.has(k))
+    .map((k) => ({ key: k, ...TARGETS[k] })),
+  ...(wanted.has('byok')
+    ? params.logLevels.map((l) => ({ key: `byok-${l}`, ...byokTarget(l) }))
+    : []),
+];
+
+const started = performance.now();
+const work = mkdtempSync(join(tmpdir(), 'byok-bench-'));
+const ctx = {
+  logDir: join(work, 'logs'),
+  dataDir: join(work, 'data'),
+  stream: params.stream,
+  nodeArgs: [],
+  byokEnv: {},
+};
+mkdirSync(ctx.logDir);
+mkdirSync(ctx.dataDir);
+
+const log = (msg) =>
+  process.stderr.write(`[bench +${((performance.now() - started) / 1000).toFixed(1)}s] ${msg}\n`);
+const loadAtStart = loadavg()[0];
+const notes = [];
+/** One per planned target: its result row plus, while it runs, the started target. */
+const rows = plan.map((entry) => ({
+  entry,
+  target: undefined,
+  result: { key: entry.key, label: entry.label, byok: !!entry.byok },
+  latency: [],
+  ttfb: [],
+  ttlb: [],
+  rounds: Object.fromEntries(params.concurrency.map((c) => [c, []])),
+}));
+const live = () => rows.filter((r) => r.target && !r.result.error);
+
+function fail(row, e) {
+  row.result.error = e.message;
+  log(`${row.entry.label} FAILED: ${e.message}`);
+}
+
+const rss = (row) => (row.target?.proc ? rssMiB(row.target.proc.pid) : NaN);
+
+async function startTarget(row) {
+  const t0 = performance.now();
+  try {
+    row.target = await row.entry.start(ctx);
+    row.result.proc = !!row.target.proc;
+    row.result.startSeconds = (performance.now() - t0) / 1000;
+    log(`${row.entry.label}: ready in ${row.result.startSeconds.toFixed(1)} s`);
+  } catch (e) {
+    fail(row, e);
+  }
+}
+
+/** Runs `fn` for every live target, `rounds` times, rotating who goes first. */
+async function inRounds(name, rounds, fn) {
+  for (let round = 0; round < rounds; round++) {
+    const order = live();
+    const shift = round % Math.max(order.length, 1);
+    for (const row of [...order.slice(shift), ...order.slice(0, shift)]) {
+      try {
+        if (row.target.proc) assertAlive(row.target.proc);
+        await fn(row, round);
+      } catch (e) {
+        fail(row, new Error(`${name}: ${e.message}`));
+      }
+    }
+  }
+}
+
+function ensureBuilt() {
+  if (existsSync(join(ROOT, 'dist/main.js'))) return;
+  log('dist/main.js is missing: building byok-proxy (npm run build)');
+  execFileSync('npm', ['run', 'build', '--silent'], { cwd: ROOT, stdio: 'inherit' });
+}
+
+function meta() {
+  let commit = 'unknown commit';
+  try {
+    commit = execFileSync('git', ['rev-parse', '--short', 'HEAD'], {
+      cwd: ROOT,
+      encoding: 'utf8',
+    }).trim();
+    const dirty = execFileSync('git', ['status', '--porcelain'], {
+      cwd: ROOT,
+      encoding: 'utf8',
+    }).trim();
+    if (dirty) commit += ' (uncommitted changes)';
+  } catch {
+    // not a git checkout
+  }
+  return {
+    date: new Date().toISOString().replace(/\.\d+Z$/, 'Z'),
+    node: process.versions.node,
+    cpus: cpus().length,
+    cpuModel: cpus()[0]?.model.trim() ?? 'unknown CPU',
+    commit,
+    loadAverage: { start: loadAtStart, end: loadavg()[0] },
+    seconds: (performance.now() - started) / 1000,
+  };
+}
+
+async function main() {
+  if (plan.some((p) => p.byok)) ensureBuilt();
+  log(`mode ${params.mode}; targets ${plan.map((p) => p.key).join(', ')}; work dir ${work}`);
+  ctx.double = await startDouble(ctx);
+  // Light targets one by one, then every byok-proxy at once (each boots its own PGlite).
+  for (const row of rows.filter((r) => !r.entry.byok)) await startTarget(row);
+  await Promise.all(rows.filter((r) => r.entry.byok).map(startTarget));
+  for (const row of live()) row.result.rss = { ready: rss(row) };
+
+  if (params.rss) {
+    const { first, total, connections } = params.rss;
+    for (const row of live().filter((r) => r.entry.byok)) {
+      try {
+        log(`${row.entry.label}: ${first} requests, then ${total - first} more, for RSS`);
+        await load(row.target, { amount: first, connections });
+        await sleep(500);
+        row.result.rss.after10k = rss(row);
+        await load(row.target, { amount: total - first, connections });
+        await sleep(500);
+        row.result.rss.after100k = rss(row);
+      } catch (e) {
+        fail(row, new Error(`RSS phase: ${e.message}`));
+      }
+    }
+  }
+
+  const L = params.latency;
+  log(`sequential latency: ${L.rounds} rounds of ${L.requests} requests per target`);
+  await inRounds('latency', L.rounds, async (row, round) => {
+    const warmup = round === 0 ? L.warmup : Math.ceil(L.requests / 10);
+    row.latency.push(...(await latency(row.target, { warmup, requests: L.requests })));
+  });
+
+  const T = params.throughput;
+  log(
+    `throughput: c=${params.concurrency.join(', ')}, ${T.rounds} × ${T.duration} s each per target`,
+  );
+  await inRounds('throughput warm-up', 1, (row) =>
+    throughput(row.target, {
+      connections: Math.max(...params.concurrency),
+      duration: T.warmupSeconds,
+    }),
+  );
+  for (const c of params.concurrency)
+    await inRounds(`throughput c=${c}`, T.rounds, async (row) => {
+      row.rounds[c].push(await throughput(row.target, { connections: c, duration: T.duration }));
+    });
+
+  const S = params.streaming;
+  log(`streaming: ${S.rounds} rounds of ${S.streams} streams per target`);
+  await inRounds('streaming', S.rounds, async (row, round) => {
+    const r = await streaming(row.target, {
+      warmup: round === 0 ? S.warmup : 2,
+      streams: S.streams,
+    });
+    row.ttfb.push(...r.ttfb);
+    row.ttlb.push(...r.ttlb);
+  });
+
+  for (const row of live()) {
+    const r = row.result;
+    r.rss.end = rss(row);
+    r.latency = summarise(row.latency);
+    r.streaming = { ttfb: summarise(row.ttfb), ttlb: summarise(row.ttlb) };
+    r.throughput = {};
+    for (const c of params.concurrency) {
+      const runs = row.rounds[c];
+      const mean = (f) => runs.reduce((a, x) => a + f(x), 0) / runs.length;
+      r.throughput[c] = {
+        rps: runs.reduce((a, x) => a + x.total, 0) / runs.reduce((a, x) => a + x.seconds, 0),
+        total: runs.reduce((a, x) => a + x.total, 0),
+        latencyMs: { p50: mean((x) => x.latencyMs.p50), p99: mean((x) => x.latencyMs.p99) },
+      };
+    }
+  }
+}
+
+let failed = false;
+try {
+  await main();
+} catch (e) {
+  failed = true;
+  log(`FAILED: ${e.stack ?? e.message}`);
+} finally {
+  await stopAll();
+}
+
+const results = rows.map((r) => r.result);
+failed ||= results.some((r) => r.error);
+if (results.some((r) => r.latency)) {
+  const run = { meta: meta(), params, results, notes };
+  const boots = results.filter((r) => r.byok && r.startSeconds);
+  if (boots.length)
+    notes.push(
+      `byok-proxy start-up, fresh DATA_DIR (PGlite initdb + migrations + storing the key): ${boots.map((r) => `${r.startSeconds.toFixed(1)} s`).join(', ')}.`,
+    );
+  if (params.logLevels.includes('info'))
+    notes.push(
+      'Server logs go to a file (never a pipe the runner must drain), as a container runtime collects stdout.',
+    );
+  if (run.meta.loadAverage.start > 0.5 || run.meta.loadAverage.end > 0.5)
+    notes.push(
+      `Other work was running: 1-min load average ${run.meta.loadAverage.start.toFixed(2)} at start, ` +
+        `${run.meta.loadAverage.end.toFixed(2)} at end on ${run.meta.cpus} CPUs. Rounds spread it over all targets, so the ratios hold better than the absolute numbers.`,
+    );
+  const md = render(run);
+  process.stdout.write(`\n${md}\n`);
+  const out = resolve(args.out);
+  mkdirSync(dirname(out), { recursive: true });
+  writeFileSync(out, `${md}\n`);
+  writeFileSync(`${out.replace(/\.md$/, '')}.json`, `${JSON.stringify(run, null, 2)}\n`);
+  log(`wrote ${out}`);
+}
+if (failed || args['keep-logs']) {
+  rmSync(ctx.dataDir, { recursive: true, force: true });
+  log(`logs kept in ${ctx.logDir}`);
+} else {
+  rmSync(work, { recursive: true, force: true });
+}
+log(`done in ${((performance.now() - started) / 1000).toFixed(1)} s`);
+process.exitCode = failed ? 1 : 0;

@@ -1,0 +1,118 @@
+// The upstream double for benchmarks: one node:http server on 127.0.0.1 in its own process,
+// speaking just enough OpenAI for /v1/chat/completions. Every reply is precomputed, so the
+// double costs the same for every target. A request must carry `authorization: Bearer <KEY>`
+// (401 otherwise): that proves each proxy injected the stored key and dropped the caller's.
+//
+//   node bench/servers/double.mjs --port 0 --key sk-bench-… --chunks 10 --chunk-delay-ms 5
+//
+// Body with `"stream":true` → SSE: the first chunk goes out with the headers, then one chunk
+// every --chunk-delay-ms, then `data: [DONE]`. Prints `{"port":N}` on stdout once listening.
+import { createServer } from 'node:http';
+import { parseArgs } from 'node:util';
+
+const { values: opts } = parseArgs({
+  options: {
+    port: { type: 'string', default: '0' },
+    key: { type: 'string', default: 'sk-bench-0123456789abcdef' },
+    chunks: { type: 'string', default: '10' },
+    'chunk-delay-ms': { type: 'string', default: '5' },
+  },
+});
+const chunks = Number(opts.chunks);
+const delayMs = Number(opts['chunk-delay-ms']);
+const expectedAuth = `Bearer ${opts.key}`;
+const CREATED = 1_700_000_000;
+
+const completion = Buffer.from(
+  JSON.stringify({
+    id: 'chatcmpl-bench',
+    object: 'chat.completion',
+    created: CREATED,
+    model: 'gpt-4o-mini',
+    choices: [
+      {
+        index: 0,
+        message: { role: 'assistant', content: 'Hello from the benchmark double.' },
+        finish_reason: 'stop',
+      },
+    ],
+    usage: { prompt_tokens: 9, completion_tokens: 6, total_tokens: 15 },
+  }),
+);
+const jsonHeaders = { 'content-type': 'application/json', 'content-length': completion.length };
+
+const sseChunk = (i) => {
+  const last = i === chunks - 1;
+  const chunk = {
+    id: 'chatcmpl-bench',
+    object: 'chat.completion.chunk',
+    created: CREATED,
+    model: 'gpt-4o-mini',
+    choices: [{ index: 0, delta: { content: `word${i} ` }, finish_reason: last ? 'stop' : null }],
+  };
+  if (last) chunk.usage = { prompt_tokens: 9, completion_tokens: chunks, total_tokens: 9 + chunks };
+  return Buffer.from(`data: ${JSON.stringify(chunk)}\n\n${last ? 'data: [DONE]\n\n' : ''}`);
+};
+const sseChunks = Array.from({ length: chunks }, (_, i) => sseChunk(i));
+const unauthorized = Buffer.from(
+  JSON.stringify({
+    error: {
+      message: 'Incorrect API key provided',
+      type: 'invalid_request_error',
+      code: 'invalid_api_key',
+    },
+  }),
+);
+const models = Buffer.from(
+  JSON.stringify({
+    object: 'list',
+    data: [{ id: 'gpt-4o-mini', object: 'model', created: CREATED, owned_by: 'bench' }],
+  }),
+);
+
+function stream(res) {
+  res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' });
+  let i = 0;
+  const next = () => {
+    if (res.destroyed) return;
+    res.write(sseChunks[i]);
+    i += 1;
+    if (i < chunks) setTimeout(next, delayMs);
+    else res.end();
+  };
+  next();
+}
+
+const STREAM = Buffer.from('"stream":true');
+
+const server = createServer({ keepAliveTimeout: 120_000, noDelay: true }, (req, res) => {
+  const parts = [];
+  req.on('data', (c) => parts.push(c));
+  req.on('end', () => {
+    if (req.url === '/healthz') {
+      res.writeHead(200, { 'content-type': 'text/plain' });
+      return res.end('ok');
+    }
+    if (req.headers.authorization !== expectedAuth) {
+      res.writeHead(401, { 'content-type': 'application/json' });
+      return res.end(unauthorized);
+    }
+    if (req.method === 'GET' && req.url.endsWith('/models')) {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      return res.end(models);
+    }
+    const body = parts.length === 1 ? parts[0] : Buffer.concat(parts);
+    if (body.indexOf(STREAM) >= 0) return stream(res);
+    res.writeHead(200, jsonHeaders);
+    res.end(completion);
+  });
+});
+server.headersTimeout = 0;
+server.requestTimeout = 0;
+server.listen(Number(opts.port), '127.0.0.1', () => {
+  process.stdout.write(`${JSON.stringify({ port: server.address().port })}\n`);
+});
+process.on('SIGTERM', () => {
+  server.close(() => process.exit(0));
+  server.closeAllConnections();
+});
