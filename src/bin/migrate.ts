@@ -21,7 +21,8 @@ async function main(): Promise<void> {
 }
 
 main().catch((e: unknown) => {
-  const message = e instanceof ConfigError ? e.message : `migration failed: ${(e as Error).message}`;
+  const message =
+    e instanceof ConfigError ? e.message : `migration failed: ${(e as Error).message}`;
   process.stderr.write(`${message}\n`);
   process.exit(1);
 });

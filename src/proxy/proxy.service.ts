@@ -158,7 +158,7 @@ export class ProxyService {
   private keyMissing(provider: ProviderRecord): AppError {
     return new AppError(
       'provider_key_missing',
-      `No ${provider.name} key: you have none${provider.envFallback ? ' and the operator has set no fallback key' : ` and ${provider.id} allows no operator fallback key`}. Add yours with: curl -X POST <proxy>/api/user/api-keys -H "authorization: Bearer <JWT>" -H "content-type: application/json" -d '{"provider":"${provider.id}","keyName":"default","apiKey":"<your ${provider.name} key>"}'`,
+      `No ${provider.name} key: you have none${provider.envFallback ? ' and the operator has set no fallback key' : ` and ${provider.id} allows no operator fallback key`}. Add yours with POST /api/user/api-keys: curl -X POST <proxy>/api/user/api-keys -H "authorization: Bearer <JWT>" -H "content-type: application/json" -d '{"provider":"${provider.id}","keyName":"default","apiKey":"<your ${provider.name} key>"}'`,
     );
   }
 

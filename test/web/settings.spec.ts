@@ -1,0 +1,409 @@
+import { spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readdirSync, statSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
+import { SETTINGS_PAGE_ROOT } from '../../src/web/settings-page';
+import { ApiClient, providersAt } from '../helpers/http';
+import { mintHs256 } from '../helpers/mint-jwt';
+import { startApp, type RunningApp } from '../helpers/start-app';
+import { startUpstreamDouble, type UpstreamDouble } from '../helpers/upstream-double';
+
+/**
+ * The settings page at `/`, driven in Debian's headless Chromium through playwright-core against
+ * the real app and the upstream double. Never a downloaded browser: CHROMIUM must exist.
+ */
+const CHROMIUM = process.env.TEST_CHROMIUM_BIN ?? '/usr/bin/chromium';
+const CHROMIUM_ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
+const ROOT = resolve(__dirname, '..', '..');
+const SCREENSHOT = join(ROOT, 'docs', 'settings.png');
+const SECRET = 'settings-page-jwt-secret-0123456789abcdef';
+const jwt = (sub: string): string => mintHs256(SECRET, { sub });
+/** A key whose every character but the last four must never appear on the page. */
+const rawKey = (tail: string): string => `csk-SECRET${randomBytes(8).toString('hex')}${tail}`;
+
+jest.setTimeout(120_000);
+
+function newestMtime(dir: string): number {
+  return Math.max(
+    ...readdirSync(dir, { withFileTypes: true }).map((e) =>
+      e.isDirectory() ? newestMtime(join(dir, e.name)) : statSync(join(dir, e.name)).mtimeMs,
+    ),
+  );
+}
+
+/** Builds the bundle with Vite when it is missing or older than web/. */
+function ensureBundle(): void {
+  const index = join(SETTINGS_PAGE_ROOT, 'index.html');
+  if (existsSync(index) && statSync(index).mtimeMs >= newestMtime(join(ROOT, 'web'))) return;
+  const vite = join(ROOT, 'node_modules', '.bin', 'vite');
+  const args = ['build', '--config', 'web/vite.config.mts', '--logLevel', 'warn'];
+  const run = spawnSync(vite, args, { cwd: ROOT, encoding: 'utf8' });
+  if (run.status !== 0) throw new Error(`vite build failed:\n${run.stdout}\n${run.stderr}`);
+}
+
+let double: UpstreamDouble;
+let running: RunningApp;
+let api: ApiClient;
+let browser: Browser;
+let context: BrowserContext;
+let problems: string[];
+
+beforeAll(async () => {
+  if (!existsSync(CHROMIUM))
+    throw new Error(
+      `Chromium is missing at ${CHROMIUM}: the browser tests need Debian's chromium package. ` +
+        'scripts/install-test-deps.sh installs it (apt-get install -y chromium); or set TEST_CHROMIUM_BIN.',
+    );
+  ensureBundle();
+  double = await startUpstreamDouble();
+  running = await startApp({
+    AUTH_JWT_SECRET: SECRET,
+    ...providersAt(double.url),
+    GROQ_API_KEY: 'operator-groq-key',
+  });
+  api = new ApiClient(running.url);
+  const page = await fetch(`${running.url}/`);
+  if (page.status !== 200 || !(page.headers.get('content-type') ?? '').includes('text/html'))
+    throw new Error(
+      `GET / answered ${page.status} ${await page.text()}: AppModule must import WebModule (src/web/web.module.ts)`,
+    );
+  browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
+});
+
+afterAll(async () => {
+  await browser?.close();
+  await running?.close();
+  await double?.close();
+});
+
+beforeEach(async () => {
+  problems = [];
+  context = await browser.newContext({
+    viewport: { width: 1280, height: 900 },
+    locale: 'en-GB',
+    timezoneId: 'UTC',
+  });
+});
+
+afterEach(async () => {
+  await context.close();
+  // Script errors and CSP violations: the page must run cleanly under its own CSP.
+  expect(problems).toEqual([]);
+});
+
+async function open(): Promise<Page> {
+  const page = await context.newPage();
+  page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
+  page.on('console', (m) => {
+    if (/Content Security Policy|Uncaught/i.test(m.text())) problems.push(m.text());
+  });
+  await page.goto(`${running.url}/`);
+  return page;
+}
+
+async function signIn(token: string): Promise<Page> {
+  const page = await open();
+  await page.getByLabel(/^Token: a JWT/).fill(token);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.locator('#status', { hasText: 'Signed in.' }).waitFor();
+  return page;
+}
+
+const status = (page: Page, text: string | RegExp) =>
+  page.locator('#status', { hasText: text }).waitFor();
+const error = (page: Page, text: string | RegExp) =>
+  page.locator('#error', { hasText: text }).waitFor();
+const keyRow = (page: Page, keyName: string) =>
+  page.locator('#key-groups tr', { has: page.getByRole('cell', { name: keyName, exact: true }) });
+
+async function saveKey(sub: string, keyName: string, apiKey: string, provider = 'cerebras') {
+  const res = await api.as(jwt(sub)).post('/api/user/api-keys', { provider, keyName, apiKey });
+  expect(res.status).toBe(201);
+  return res.json as { id: string };
+}
+
+interface KeyShape {
+  id: string;
+  keyName: string;
+  keyHint: string;
+  isActive: boolean;
+  priority: number;
+  status: string;
+}
+
+async function listKeys(sub: string): Promise<KeyShape[]> {
+  return ((await api.as(jwt(sub)).get('/api/user/api-keys')).json as { data: KeyShape[] }).data;
+}
+
+test('serves the page at / to anyone, with a strict CSP, and leaves the API surfaces alone', async () => {
+  const page = await fetch(`${running.url}/`);
+  expect(page.status).toBe(200);
+  expect(page.headers.get('content-security-policy')).toContain("script-src 'self'");
+  expect(page.headers.get('content-security-policy')).toContain("frame-ancestors 'none'");
+  expect(await page.text()).toContain('<title>byok-proxy settings</title>');
+  const anon = api.as(undefined);
+  const keys = await anon.get('/api/user/api-keys');
+  expect(keys.status).toBe(401);
+  expect(keys.headers['content-type']).toContain('application/problem+json');
+  expect((await anon.get('/v1/models')).json).toMatchObject({ error: { code: 'unauthorized' } });
+  expect((await anon.get('/docs')).status).toBe(200);
+  expect((await anon.get('/healthz')).status).toBe(200);
+  expect((await anon.post('/')).status).toBe(404);
+});
+
+test('signs in with a dev token kept in sessionStorage only; a bad token shows why', async () => {
+  const page = await open();
+  const help = page.getByRole('button', { name: 'Dev mode: how do I get a token?' });
+  await help.click();
+  expect(await help.getAttribute('aria-expanded')).toBe('true');
+  await page.getByText('npm run -s token -- --sub alice').waitFor();
+
+  await page.getByLabel(/^Token: a JWT/).fill('not-a-token');
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await error(page, /^That token was not accepted: \S+/);
+  expect(await page.locator('#app').isHidden()).toBe(true);
+
+  const token = jwt('alice');
+  await page.getByLabel(/^Token: a JWT/).fill(token);
+  await page.getByLabel(/^Token: a JWT/).press('Enter');
+  await status(page, 'Signed in.');
+  await page.getByText('Signed in as alice').waitFor();
+  const stored = await page.evaluate(() => ({
+    session: sessionStorage.getItem('byok.token'),
+    local: localStorage.length,
+    cookie: document.cookie,
+  }));
+  expect(stored).toEqual({ session: token, local: 0, cookie: '' });
+
+  await page.reload();
+  await page.getByText('Signed in as alice').waitFor();
+  await page.getByRole('button', { name: 'Sign out' }).click();
+  expect(await page.evaluate(() => sessionStorage.length)).toBe(0);
+  await page.getByRole('heading', { name: 'Sign in' }).waitFor();
+});
+
+test('is usable from the keyboard, with a visible focus ring', async () => {
+  const page = await open();
+  await page.keyboard.press('Tab'); // skip link
+  await page.keyboard.press('Tab');
+  expect(await page.evaluate(() => document.activeElement?.id)).toBe('token');
+  await page.keyboard.type(jwt('kim'));
+  await page.keyboard.press('Tab');
+  const ring = await page.evaluate(() => {
+    const el = document.activeElement as HTMLElement;
+    return { text: el.textContent, outline: getComputedStyle(el).outlineStyle };
+  });
+  expect(ring).toEqual({ text: 'Sign in', outline: 'solid' });
+  await page.keyboard.press('Enter');
+  await status(page, 'Signed in.');
+  expect(await page.evaluate(() => document.activeElement?.id)).toBe('keys-h');
+});
+
+test('adds a key with verification and lists it by its hint, never the key', async () => {
+  const page = await signIn(jwt('alice'));
+  await page.getByText("Groq — no key: the operator's key will be used").waitFor();
+  await page.getByText('Cerebras — no key: requests will fail').waitFor();
+
+  const key = rawKey('abcd');
+  await page.getByLabel('Provider', { exact: true }).selectOption('cerebras');
+  await page.getByLabel('Key name').fill('personal');
+  await page.getByLabel('API key', { exact: true }).fill(key);
+  expect(await page.getByLabel('Verify with the provider before saving').isChecked()).toBe(true);
+  await page.getByRole('button', { name: 'Save key' }).click();
+  await status(page, 'Saved: Cerebras key "personal" (…abcd), verified with the provider.');
+
+  const row = keyRow(page, 'personal');
+  expect(await row.locator('td').allInnerTexts()).toEqual(
+    expect.arrayContaining(['personal', '…abcd', 'active']),
+  );
+  await page.getByText('1 of 1 usable. Without a usable key: requests will fail.').waitFor();
+  expect(await page.getByLabel('API key', { exact: true }).inputValue()).toBe('');
+  expect(await page.content()).not.toContain(key.slice(0, -4));
+  expect(double.requests.some((r) => r.key === key && r.path.endsWith('/models'))).toBe(true);
+  expect(await listKeys('alice')).toMatchObject([{ keyName: 'personal', keyHint: '…abcd' }]);
+});
+
+test('shows the provider rejection in words and saves nothing', async () => {
+  const page = await signIn(jwt('rita'));
+  const key = rawKey('nope');
+  double.rejectKey(key);
+  await page.getByLabel('Key name').fill('wrong');
+  await page.getByLabel('API key', { exact: true }).fill(key);
+  await page.getByRole('button', { name: 'Save key' }).click();
+  // Exactly what the API says, asked again (a rejected key is not saved, so this changes nothing).
+  const answer = await api
+    .as(jwt('rita'))
+    .post('/api/user/api-keys', {
+      provider: 'cerebras',
+      keyName: 'wrong',
+      apiKey: key,
+      verify: true,
+    });
+  expect(answer.status).toBe(422);
+  const detail = (answer.json as { detail: string }).detail;
+  expect(detail).toMatch(/Cerebras rejected the key …nope/);
+  await error(page, detail);
+  expect(await page.locator('#key-groups').innerText()).toBe('No keys yet.');
+  expect(await listKeys('rita')).toEqual([]);
+});
+
+test('toggles, reorders, verifies and rotates a key', async () => {
+  const key = rawKey('b0b1');
+  const { id } = await saveKey('bob', 'work', key);
+  const page = await signIn(jwt('bob'));
+  const row = keyRow(page, 'work');
+
+  await page.getByLabel('Active: work').uncheck();
+  await status(page, 'Key "work" (…b0b1) is now inactive: requests skip it.');
+  await row.getByText('inactive', { exact: true }).waitFor();
+  expect((await listKeys('bob'))[0]).toMatchObject({ isActive: false, status: 'inactive' });
+  expect(await page.evaluate(() => document.activeElement?.id)).toBe(`active-${id}`);
+  await page.getByLabel('Active: work').check();
+  await status(page, 'Key "work" (…b0b1) is now active.');
+
+  await page.getByLabel('Priority of work').fill('5');
+  await page.getByLabel('Priority of work').press('Tab');
+  await status(page, 'Priority of "work" (…b0b1) set to 5: lower is tried first.');
+  expect((await listKeys('bob'))[0].priority).toBe(5);
+
+  await page.getByRole('button', { name: 'Verify work' }).click();
+  await status(page, 'Cerebras accepted key "work" (…b0b1).');
+  expect(await row.locator('td').nth(5).innerText()).not.toBe('never');
+
+  double.rejectKey(key);
+  await page.getByRole('button', { name: 'Verify work' }).click();
+  await error(
+    page,
+    /Cerebras rejected key "work" \(…b0b1\) \(HTTP 401\): check the key, or rotate it/,
+  );
+  await row.getByText('invalid', { exact: true }).waitFor();
+
+  const next = rawKey('n3w2');
+  await page.getByRole('button', { name: 'Rotate work' }).click();
+  expect(await page.evaluate(() => document.activeElement?.id)).toBe('rotate-value');
+  await page.getByLabel('New API key for "work" (…b0b1)').fill(next);
+  await page.getByRole('button', { name: 'Save new key' }).click();
+  await status(page, 'Rotated "work" (…b0b1): now …n3w2, version 2.');
+  await keyRow(page, 'work').getByText('…n3w2').waitFor();
+  await keyRow(page, 'work').getByText('active', { exact: true }).waitFor();
+  expect((await listKeys('bob'))[0]).toMatchObject({ id, keyHint: '…n3w2', status: 'active' });
+  const html = await page.content();
+  expect(html).not.toContain(key.slice(0, -4));
+  expect(html).not.toContain(next.slice(0, -4));
+});
+
+test('deletes a key only after confirmation', async () => {
+  await saveKey('carol', 'old', rawKey('c0c0'), 'openai');
+  const page = await signIn(jwt('carol'));
+  const dialog = page.getByRole('dialog');
+
+  await page.getByRole('button', { name: 'Delete old' }).click();
+  await dialog.getByText('Delete the OpenAI key "old" (…c0c0)?').waitFor();
+  await dialog.getByRole('button', { name: 'Cancel' }).click();
+  await page.getByRole('button', { name: 'Delete old' }).click();
+  await page.keyboard.press('Escape');
+  expect(await dialog.isVisible()).toBe(false);
+  expect(await listKeys('carol')).toHaveLength(1);
+
+  await page.getByRole('button', { name: 'Delete old' }).click();
+  await dialog.getByRole('button', { name: 'Delete key' }).click();
+  await status(page, 'Deleted the OpenAI key "old" (…c0c0).');
+  await page.getByText('OpenAI — no key: requests will fail').waitFor();
+  expect(await listKeys('carol')).toEqual([]);
+});
+
+test('creates an access token shown once, and revokes it', async () => {
+  const page = await signIn(jwt('dan'));
+  await page.getByLabel('Name', { exact: true }).fill('laptop CLI');
+  await page
+    .getByRole('group', { name: /Providers it may use/ })
+    .getByLabel('Cerebras')
+    .check();
+  await page.getByRole('button', { name: 'Create token' }).click();
+  await status(page, 'Created access token "laptop CLI". Copy it now: it is not shown again.');
+  const token = await page.getByLabel('Token', { exact: true }).inputValue();
+  expect(token).toMatch(/^byok_/);
+  expect((await api.as(token).get('/api/user/api-keys')).status).toBe(200);
+  const row = page.locator('#token-list tr', { hasText: 'laptop CLI' });
+  expect(await row.locator('td').nth(1).innerText()).toBe('cerebras');
+
+  await page.getByRole('button', { name: 'Done' }).click();
+  expect(await page.content()).not.toContain(token);
+  await page.reload();
+  await page.getByText('Signed in as dan').waitFor();
+  expect(await page.content()).not.toContain(token);
+
+  await page.getByRole('button', { name: 'Revoke laptop CLI' }).click();
+  await page.getByRole('dialog').getByRole('button', { name: 'Revoke token' }).click();
+  await status(page, 'Revoked the access token "laptop CLI".');
+  await page.getByText('No access tokens yet.').waitFor();
+  expect((await api.as(token).get('/api/user/api-keys')).status).toBe(401);
+});
+
+test('is read-only when signed in with a byok_ access token', async () => {
+  await saveKey('erin', 'shared', rawKey('e4e4'));
+  const created = await api.as(jwt('erin')).post('/api/user/tokens', { name: 'ci' });
+  const page = await signIn((created.json as { token: string }).token);
+  await page.getByText('Signed in with an access token (read-only)').waitFor();
+  await page.getByText('this page is read-only').waitFor();
+  await keyRow(page, 'shared').getByText('…e4e4').waitFor();
+  await page.locator('#token-list', { hasText: 'ci' }).waitFor();
+  expect(await page.locator('#add-key').isHidden()).toBe(true);
+  expect(await page.locator('#add-token').isHidden()).toBe(true);
+  const writeControls = page.locator('#app').locator('button:visible, input:visible');
+  expect(await writeControls.count()).toBe(0);
+});
+
+test('shows usage only when /api/user/usage answers', async () => {
+  const { id } = await saveKey('uma', 'metered', rawKey('u5u5'));
+  const real = await api.as(jwt('uma')).get('/api/user/usage');
+  let page = await signIn(jwt('uma'));
+  await keyRow(page, 'metered').waitFor();
+  expect(await page.locator('#usage').isVisible()).toBe(real.status !== 404);
+  await page.close();
+
+  // Until the endpoint ships, its answer is stood in for at the browser's network layer.
+  await context.route('**/api/user/usage', (route) =>
+    route.fulfill({
+      status: 200,
+      contentType: 'application/json',
+      body: JSON.stringify({ data: [{ keyId: id, provider: 'cerebras', requests: 1234 }] }),
+    }),
+  );
+  page = await signIn(jwt('uma'));
+  const usage = page.locator('#usage');
+  await usage.waitFor();
+  expect(await usage.locator('tbody td').allInnerTexts()).toEqual([
+    'metered (…u5u5)',
+    'cerebras',
+    '1,234',
+  ]);
+});
+
+test('writes a screenshot of the keys page to docs/settings.png', async () => {
+  await saveKey('alex', 'personal', rawKey('9f3a'));
+  await saveKey('alex', 'team backup', rawKey('77c1'));
+  const rejected = rawKey('dead');
+  const { id } = await saveKey('alex', 'default', rejected, 'openai');
+  double.rejectKey(rejected);
+  await api.as(jwt('alex')).post(`/api/user/api-keys/${id}/verify`);
+  await api.as(jwt('alex')).post('/api/user/tokens', { name: 'laptop CLI' });
+  const page = await signIn(jwt('alex'));
+  await page.getByLabel('Priority of team backup').fill('1');
+  await page.getByLabel('Priority of team backup').press('Tab');
+  await status(page, /set to 1/);
+  await page.evaluate(() => (document.activeElement as HTMLElement | null)?.blur());
+  mkdirSync(join(ROOT, 'docs'), { recursive: true });
+  await page.screenshot({ path: SCREENSHOT, fullPage: true });
+  expect(statSync(SCREENSHOT).size).toBeGreaterThan(10_000);
+});
