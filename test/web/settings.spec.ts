@@ -119,6 +119,8 @@ async function signIn(token: string): Promise<Page> {
   return page;
 }
 
+// Page scripts are strings: this project's TypeScript has no DOM types (lib ES2023 only).
+const focused = (page: Page) => page.evaluate<string | undefined>('document.activeElement?.id');
 const status = (page: Page, text: string | RegExp) =>
   page.locator('#status', { hasText: text }).waitFor();
 const error = (page: Page, text: string | RegExp) =>
@@ -178,17 +180,15 @@ test('signs in with a dev token kept in sessionStorage only; a bad token shows w
   await page.getByLabel(/^Token: a JWT/).press('Enter');
   await status(page, 'Signed in.');
   await page.getByText('Signed in as alice').waitFor();
-  const stored = await page.evaluate(() => ({
-    session: sessionStorage.getItem('byok.token'),
-    local: localStorage.length,
-    cookie: document.cookie,
-  }));
+  const stored = await page.evaluate(
+    `({ session: sessionStorage.getItem('byok.token'), local: localStorage.length, cookie: document.cookie })`,
+  );
   expect(stored).toEqual({ session: token, local: 0, cookie: '' });
 
   await page.reload();
   await page.getByText('Signed in as alice').waitFor();
   await page.getByRole('button', { name: 'Sign out' }).click();
-  expect(await page.evaluate(() => sessionStorage.length)).toBe(0);
+  expect(await page.evaluate<number>('sessionStorage.length')).toBe(0);
   await page.getByRole('heading', { name: 'Sign in' }).waitFor();
 });
 
@@ -196,17 +196,16 @@ test('is usable from the keyboard, with a visible focus ring', async () => {
   const page = await open();
   await page.keyboard.press('Tab'); // skip link
   await page.keyboard.press('Tab');
-  expect(await page.evaluate(() => document.activeElement?.id)).toBe('token');
+  expect(await focused(page)).toBe('token');
   await page.keyboard.type(jwt('kim'));
   await page.keyboard.press('Tab');
-  const ring = await page.evaluate(() => {
-    const el = document.activeElement as HTMLElement;
-    return { text: el.textContent, outline: getComputedStyle(el).outlineStyle };
-  });
+  const ring = await page.evaluate(
+    '({ text: document.activeElement.textContent, outline: getComputedStyle(document.activeElement).outlineStyle })',
+  );
   expect(ring).toEqual({ text: 'Sign in', outline: 'solid' });
   await page.keyboard.press('Enter');
   await status(page, 'Signed in.');
-  expect(await page.evaluate(() => document.activeElement?.id)).toBe('keys-h');
+  expect(await focused(page)).toBe('keys-h');
 });
 
 test('adds a key with verification and lists it by its hint, never the key', async () => {
@@ -241,14 +240,12 @@ test('shows the provider rejection in words and saves nothing', async () => {
   await page.getByLabel('API key', { exact: true }).fill(key);
   await page.getByRole('button', { name: 'Save key' }).click();
   // Exactly what the API says, asked again (a rejected key is not saved, so this changes nothing).
-  const answer = await api
-    .as(jwt('rita'))
-    .post('/api/user/api-keys', {
-      provider: 'cerebras',
-      keyName: 'wrong',
-      apiKey: key,
-      verify: true,
-    });
+  const answer = await api.as(jwt('rita')).post('/api/user/api-keys', {
+    provider: 'cerebras',
+    keyName: 'wrong',
+    apiKey: key,
+    verify: true,
+  });
   expect(answer.status).toBe(422);
   const detail = (answer.json as { detail: string }).detail;
   expect(detail).toMatch(/Cerebras rejected the key …nope/);
@@ -267,7 +264,7 @@ test('toggles, reorders, verifies and rotates a key', async () => {
   await status(page, 'Key "work" (…b0b1) is now inactive: requests skip it.');
   await row.getByText('inactive', { exact: true }).waitFor();
   expect((await listKeys('bob'))[0]).toMatchObject({ isActive: false, status: 'inactive' });
-  expect(await page.evaluate(() => document.activeElement?.id)).toBe(`active-${id}`);
+  expect(await focused(page)).toBe(`active-${id}`);
   await page.getByLabel('Active: work').check();
   await status(page, 'Key "work" (…b0b1) is now active.');
 
@@ -290,7 +287,7 @@ test('toggles, reorders, verifies and rotates a key', async () => {
 
   const next = rawKey('n3w2');
   await page.getByRole('button', { name: 'Rotate work' }).click();
-  expect(await page.evaluate(() => document.activeElement?.id)).toBe('rotate-value');
+  expect(await focused(page)).toBe('rotate-value');
   await page.getByLabel('New API key for "work" (…b0b1)').fill(next);
   await page.getByRole('button', { name: 'Save new key' }).click();
   await status(page, 'Rotated "work" (…b0b1): now …n3w2, version 2.');
@@ -402,7 +399,7 @@ test('writes a screenshot of the keys page to docs/settings.png', async () => {
   await page.getByLabel('Priority of team backup').fill('1');
   await page.getByLabel('Priority of team backup').press('Tab');
   await status(page, /set to 1/);
-  await page.evaluate(() => (document.activeElement as HTMLElement | null)?.blur());
+  await page.evaluate('document.activeElement?.blur()');
   mkdirSync(join(ROOT, 'docs'), { recursive: true });
   await page.screenshot({ path: SCREENSHOT, fullPage: true });
   expect(statSync(SCREENSHOT).size).toBeGreaterThan(10_000);

@@ -192,14 +192,13 @@ async function loadUsage(c: Ctx): Promise<void> {
   );
   const title = (col: string): string =>
     col === 'keyId' ? 'Key' : col.replace(/([A-Z])/g, ' $1').replace(/^./, (x) => x.toUpperCase());
-  const cell = (col: string, v: unknown): Node =>
-    document.createTextNode(
-      col === 'keyId' && typeof v === 'string'
-        ? (names.get(v) ?? v)
-        : typeof v === 'number'
-          ? v.toLocaleString()
-          : String(v ?? '—'),
-    );
+  const cell = (col: string, v: unknown): Node => {
+    let text = '—';
+    if (col === 'keyId' && typeof v === 'string') text = names.get(v) ?? v;
+    else if (typeof v === 'number') text = v.toLocaleString();
+    else if (typeof v === 'string' || typeof v === 'boolean') text = String(v);
+    return document.createTextNode(text);
+  };
   replace(
     byId('usage-body'),
     rows.length

@@ -1,0 +1,3 @@
+module github.com/byok-proxy/examples/chat
+
+go 1.19

@@ -1,0 +1,207 @@
+{{/* Chart name, truncated to the 63 characters a label allows. */}}
+{{- define "byok-proxy.name" -}}
+{{- default .Chart.Name .Values.nameOverride | trunc 63 | trimSuffix "-" }}
+{{- end }}
+
+{{/* Fully qualified app name: the release name, or release-chart when they differ. */}}
+{{- define "byok-proxy.fullname" -}}
+{{- if .Values.fullnameOverride }}
+{{- .Values.fullnameOverride | trunc 63 | trimSuffix "-" }}
+{{- else }}
+{{- $name := default .Chart.Name .Values.nameOverride }}
+{{- if contains $name .Release.Name }}
+{{- .Release.Name | trunc 63 | trimSuffix "-" }}
+{{- else }}
+{{- printf "%s-%s" .Release.Name $name | trunc 63 | trimSuffix "-" }}
+{{- end }}
+{{- end }}
+{{- end }}
+
+{{- define "byok-proxy.chart" -}}
+{{- printf "%s-%s" .Chart.Name .Chart.Version | replace "+" "_" | trunc 63 | trimSuffix "-" }}
+{{- end }}
+
+{{- define "byok-proxy.selectorLabels" -}}
+app.kubernetes.io/name: {{ include "byok-proxy.name" . }}
+app.kubernetes.io/instance: {{ .Release.Name }}
+{{- end }}
+
+{{- define "byok-proxy.labels" -}}
+helm.sh/chart: {{ include "byok-proxy.chart" . }}
+{{ include "byok-proxy.selectorLabels" . }}
+app.kubernetes.io/version: {{ .Values.image.tag | default .Chart.AppVersion | quote }}
+app.kubernetes.io/managed-by: {{ .Release.Service }}
+app.kubernetes.io/part-of: byok-proxy
+{{- end }}
+
+{{/* The server pods (the migration Job's pods carry component=migrations instead). */}}
+{{- define "byok-proxy.serverSelectorLabels" -}}
+{{ include "byok-proxy.selectorLabels" . }}
+app.kubernetes.io/component: server
+{{- end }}
+
+{{- define "byok-proxy.serviceAccountName" -}}
+{{- if .Values.serviceAccount.create }}
+{{- default (include "byok-proxy.fullname" .) .Values.serviceAccount.name }}
+{{- else }}
+{{- default "default" .Values.serviceAccount.name }}
+{{- end }}
+{{- end }}
+
+{{- define "byok-proxy.image" -}}
+{{- if .Values.image.digest }}
+{{- printf "%s@%s" .Values.image.repository .Values.image.digest }}
+{{- else }}
+{{- printf "%s:%s" .Values.image.repository (.Values.image.tag | default .Chart.AppVersion) }}
+{{- end }}
+{{- end }}
+
+{{/* Seconds the pod gets after deletion: preStop sleep, then the app's own drain deadline. */}}
+{{- define "byok-proxy.terminationGracePeriodSeconds" -}}
+{{- $drain := div (add .Values.config.shutdownTimeoutMs 999) 1000 }}
+{{- $minimum := add .Values.lifecycle.preStopSleepSeconds $drain 10 }}
+{{- $set := int .Values.terminationGracePeriodSeconds }}
+{{- if eq $set 0 }}
+{{- $minimum }}
+{{- else if lt $set (int $minimum) }}
+{{- fail (printf "terminationGracePeriodSeconds=%d is too short: preStopSleepSeconds (%d) + shutdownTimeoutMs (%d s) + 10 s margin needs at least %d" $set (int .Values.lifecycle.preStopSleepSeconds) (int $drain) (int $minimum)) }}
+{{- else }}
+{{- $set }}
+{{- end }}
+{{- end }}
+
+{{/* Where the projected service-account token for Vault's Kubernetes auth is mounted. */}}
+{{- define "byok-proxy.vaultTokenDir" -}}
+/var/run/secrets/byok-proxy/vault
+{{- end }}
+
+{{- define "byok-proxy.vaultCaDir" -}}
+/etc/byok-proxy/vault-ca
+{{- end }}
+
+{{- define "byok-proxy.providersDir" -}}
+/etc/byok-proxy/providers
+{{- end }}
+
+{{/*
+Non-secret environment as a dict: the ConfigMap's data, and the migration Job's env (the Job
+runs before the ConfigMap exists at pre-install, and validates the same configuration).
+*/}}
+{{- define "byok-proxy.configEnv" -}}
+{{- $c := .Values.config }}
+{{- $env := dict
+  "NODE_ENV" "production"
+  "PORT" (toString .Values.containerPort)
+  "HOST" "0.0.0.0"
+  "DATA_DIR" "/data"
+  "LOG_LEVEL" $c.logLevel
+  "SHUTDOWN_TIMEOUT_MS" (toString (int $c.shutdownTimeoutMs))
+  "MIGRATIONS_RUN" (ternary "false" "true" .Values.migrations.enabled)
+  "SECRET_STORE" .Values.secretStore
+  "DEFAULT_PROVIDER" $c.defaultProvider
+  "KEY_CACHE_TTL_MS" (toString (int $c.keyCacheTtlMs))
+  "UPSTREAM_CONNECT_TIMEOUT_MS" (toString (int $c.upstreamConnectTimeoutMs))
+  "UPSTREAM_TIMEOUT_MS" (toString (int $c.upstreamTimeoutMs))
+  "PROXY_BODY_LIMIT" (toString (int $c.proxyBodyLimit))
+  "AUTH_ORG_CLAIM" .Values.auth.orgClaim
+  "AUTH_ORG_ROLE_CLAIM" .Values.auth.orgRoleClaim
+  "AUTH_ORG_ADMIN_VALUE" .Values.auth.orgAdminValue
+  "AUTH_ADMIN_CLAIM" .Values.auth.adminClaim
+  "AUTH_ADMIN_VALUE" .Values.auth.adminValue
+}}
+{{- with $c.redisUrl }}{{ $_ := set $env "REDIS_URL" . }}{{ end }}
+{{- with .Values.auth.jwksUri }}{{ $_ := set $env "AUTH_JWKS_URI" . }}{{ end }}
+{{- with .Values.auth.issuer }}{{ $_ := set $env "AUTH_ISSUER" . }}{{ end }}
+{{- with .Values.auth.audience }}{{ $_ := set $env "AUTH_AUDIENCE" . }}{{ end }}
+{{- if eq .Values.secretStore "vault" }}
+{{- $v := .Values.vault }}
+{{- $_ := set $env "VAULT_ADDR" $v.addr }}
+{{- with $v.namespace }}{{ $_ := set $env "VAULT_NAMESPACE" . }}{{ end }}
+{{- $_ := set $env "VAULT_KV_MOUNT" $v.kvMount }}
+{{- $_ := set $env "VAULT_PREFIX" $v.prefix }}
+{{- $_ := set $env "VAULT_AUTH" $v.auth }}
+{{- if eq $v.auth "approle" }}
+{{- $_ := set $env "VAULT_APPROLE_MOUNT" $v.approle.mount }}
+{{- else if eq $v.auth "kubernetes" }}
+{{- $_ := set $env "VAULT_K8S_ROLE" $v.kubernetes.role }}
+{{- $_ := set $env "VAULT_K8S_MOUNT" $v.kubernetes.mount }}
+{{- $_ := set $env "VAULT_K8S_TOKEN_PATH" (printf "%s/token" (include "byok-proxy.vaultTokenDir" .)) }}
+{{- end }}
+{{- if or $v.caCert.configMap $v.caCert.secret }}
+{{- $_ := set $env "NODE_EXTRA_CA_CERTS" (printf "%s/%s" (include "byok-proxy.vaultCaDir" .) $v.caCert.key) }}
+{{- end }}
+{{- end }}
+{{- range $k, $val := $c.extraEnv }}{{ $_ := set $env $k (toString $val) }}{{ end }}
+{{- toYaml $env }}
+{{- end }}
+
+{{/* Environment read from existing Secrets; the chart never holds their values. */}}
+{{- define "byok-proxy.secretEnv" -}}
+- name: DATABASE_URL
+  valueFrom:
+    secretKeyRef:
+      name: {{ .Values.database.existingSecret }}
+      key: {{ .Values.database.key }}
+{{- if not .Values.auth.jwksUri }}
+- name: AUTH_JWT_SECRET
+  valueFrom:
+    secretKeyRef:
+      name: {{ .Values.auth.jwtSecret.existingSecret }}
+      key: {{ .Values.auth.jwtSecret.key }}
+{{- end }}
+{{- if eq .Values.secretStore "vault" }}
+{{- if eq .Values.vault.auth "token" }}
+- name: VAULT_TOKEN
+  valueFrom:
+    secretKeyRef:
+      name: {{ .Values.vault.token.existingSecret }}
+      key: {{ .Values.vault.token.key }}
+{{- else if eq .Values.vault.auth "approle" }}
+- name: VAULT_ROLE_ID
+  valueFrom:
+    secretKeyRef:
+      name: {{ .Values.vault.approle.existingSecret }}
+      key: {{ .Values.vault.approle.roleIdKey }}
+- name: VAULT_SECRET_ID
+  valueFrom:
+    secretKeyRef:
+      name: {{ .Values.vault.approle.existingSecret }}
+      key: {{ .Values.vault.approle.secretIdKey }}
+{{- end }}
+{{- else }}
+- name: LOCAL_MASTER_KEY
+  valueFrom:
+    secretKeyRef:
+      name: {{ .Values.local.existingSecret }}
+      key: {{ .Values.local.key }}
+{{- end }}
+{{- end }}
+
+{{/* The Vault CA bundle's mount and volume, when vault.caCert names one. */}}
+{{- define "byok-proxy.vaultCaMount" -}}
+{{- if and (eq .Values.secretStore "vault") (or .Values.vault.caCert.configMap .Values.vault.caCert.secret) }}
+- name: vault-ca
+  mountPath: {{ include "byok-proxy.vaultCaDir" . }}
+  readOnly: true
+{{- end }}
+{{- end }}
+
+{{- define "byok-proxy.vaultCaVolume" -}}
+{{- $ca := .Values.vault.caCert }}
+{{- if and (eq .Values.secretStore "vault") (or $ca.configMap $ca.secret) }}
+- name: vault-ca
+  {{- if $ca.configMap }}
+  configMap:
+    name: {{ $ca.configMap }}
+    items:
+      - key: {{ $ca.key }}
+        path: {{ $ca.key }}
+  {{- else }}
+  secret:
+    secretName: {{ $ca.secret }}
+    items:
+      - key: {{ $ca.key }}
+        path: {{ $ca.key }}
+  {{- end }}
+{{- end }}
+{{- end }}
