@@ -22,18 +22,20 @@ const { values: args } = parseArgs({
     quick: { type: 'boolean', default: false },
     targets: { type: 'string' },
     'log-levels': { type: 'string' },
-    out: { type: 'string', default: join(ROOT, 'bench/results/latest.md') },
+    out: { type: 'string' },
     'keep-logs': { type: 'boolean', default: false },
     help: { type: 'boolean', short: 'h', default: false },
   },
 });
 if (args.help) {
   process.stdout.write(`node bench/run.mjs [--quick] [--targets direct,bare,portkey,byok]
-       [--log-levels warn,info] [--out bench/results/latest.md] [--keep-logs]\n`);
+       [--log-levels warn,info] [--out bench/results/latest.md|quick.md] [--keep-logs]\n`);
   process.exit(0);
 }
 
 const quick = args.quick;
+// A quick run never overwrites the committed full report.
+args.out ??= join(ROOT, `bench/results/${quick ? 'quick' : 'latest'}.md`);
 const params = {
   mode: quick ? 'quick' : 'full',
   // per target: `rounds` × `requests`, after `warmup` requests in the first round

@@ -36,6 +36,7 @@ chat() {
 
 answer() { jq -r '.choices[0].message.content' "$tmp/body"; }
 error_field() { jq -r ".error.$1 // empty" "$tmp/body" 2>/dev/null || true; }
+curl_reason() { sed -e 's/^curl: ([0-9]*) //' "$tmp/curl.err" | head -n 1; }
 fail() { echo "error: $*" >&2; exit 1; }
 
 chat "$backend" "${BYOK_TOKEN:-}" "cerebras/$model"
@@ -46,8 +47,7 @@ case "$status" in
     exit 0
     ;;
   000)
-    reason="$(sed -e 's/^curl: ([0-9]*) //' "$tmp/curl.err" | head -n 1)"
-    echo "byok-proxy at $backend is unreachable ($reason); falling back to CEREBRAS_API_KEY at $cerebras_url" >&2
+    echo "byok-proxy at $backend is unreachable ($(curl_reason)); falling back to CEREBRAS_API_KEY at $cerebras_url" >&2
     ;;
   *)
     case "$(error_field code)" in
@@ -71,7 +71,7 @@ esac
 chat "$cerebras_url" "$CEREBRAS_API_KEY" "$model"
 case "$status" in
   2??) ;;
-  000) fail "Cerebras at $cerebras_url is unreachable too ($(head -n 1 "$tmp/curl.err"))" ;;
+  000) fail "Cerebras at $cerebras_url is unreachable too ($(curl_reason))" ;;
   401 | 403) fail "Cerebras rejected CEREBRAS_API_KEY (HTTP $status): check the key. Cerebras said: $(error_field message)" ;;
   *) fail "Cerebras answered HTTP $status: $(error_field message)" ;;
 esac

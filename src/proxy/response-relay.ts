@@ -1,5 +1,7 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { once } from 'node:events';
+import { pipeline, type Transform } from 'node:stream';
+import { createBrotliDecompress, createGunzip, createInflate } from 'node:zlib';
 import type { ServerResponse } from 'node:http';
 import type { Caller } from '../auth/caller';
 import type { AppError } from '../common/errors/app-error';
@@ -11,6 +13,24 @@ import type { ProxyTarget } from './proxy-target';
 import { isEventStream, openAiErrorEvent } from './sse';
 import { UsageSniffer } from './usage-sniffer';
 import type { UpstreamResponse } from './upstream.client';
+
+const DECODERS: Record<string, () => Transform> = {
+  gzip: () => createGunzip(),
+  'x-gzip': () => createGunzip(),
+  deflate: () => createInflate(),
+  br: () => createBrotliDecompress(),
+};
+
+function decoded(up: UpstreamResponse): AsyncIterable<Buffer> {
+  const encoding = String(up.headers['content-encoding'] ?? '')
+    .trim()
+    .toLowerCase();
+  const make = DECODERS[encoding];
+  if (!make) return up.body as AsyncIterable<Buffer>;
+  const decoder = make();
+  pipeline(up.body, decoder, () => undefined);
+  return decoder;
+}
 
 /** What the proxy knows of one request as it goes; usage and metrics are built from it. */
 export interface Exchange {
@@ -43,6 +63,10 @@ export class ResponseRelay {
     const target = ex.target!;
     const candidate = ex.candidate!;
     const headers = filterResponseHeaders(up.headers);
+    // We ask for identity; a provider that compresses anyway is decoded here, or the scrubber
+    // could not see an echoed key inside the compressed bytes.
+    const body = decoded(up);
+    if (body !== up.body) delete headers['content-encoding'];
     headers['x-byok-provider'] = target.provider.id;
     headers['x-byok-key-source'] = candidate.source;
     headers['x-request-id'] = ex.requestId;
@@ -55,7 +79,7 @@ export class ResponseRelay {
     let firstChunkAt: number | undefined;
     let failure: string | undefined;
     try {
-      for await (const chunk of up.body as AsyncIterable<Buffer>) {
+      for await (const chunk of body) {
         firstChunkAt ??= performance.now();
         sniffer.push(chunk);
         const out = scrubber.push(chunk);

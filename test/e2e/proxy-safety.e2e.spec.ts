@@ -1,6 +1,7 @@
 import { sign } from 'jsonwebtoken';
 import { createServer, request as httpRequest, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { gzipSync } from 'node:zlib';
 import OpenAI from 'openai';
 import { freePort } from '../helpers/free-port';
 import { ApiClient, providersAt } from '../helpers/http';
@@ -139,6 +140,17 @@ describe.each(STORE_MODES)('proxy safety: $name', (mode) => {
     expect(streamed.text).toContain('…wxyz');
     expect(streamed.text).not.toContain(KEY);
     expect(app.logs.join('\n')).not.toContain(KEY);
+  });
+
+  it('decodes a compressed answer so an echoed key is still replaced', async () => {
+    double.nextResponse((req, res) => {
+      res.writeHead(400, { 'content-type': 'application/json', 'content-encoding': 'gzip' });
+      res.end(gzipSync(JSON.stringify({ error: { message: `bad key ${req.key}` } })));
+    });
+    const res = await api.post('/v1/chat/completions', { model: 'openai/x' });
+    expect(res.status).toBe(400);
+    expect(res.headers['content-encoding']).toBeUndefined();
+    expect(res.json).toEqual({ error: { message: 'bad key …wxyz' } });
   });
 
   it('a stalled upstream gives 504 upstream_unavailable; a stall mid-stream ends with an error event', async () => {
