@@ -28,7 +28,7 @@ export function loggerParams(config: AppConfig, destination?: DestinationStream)
   const options = {
     level: config.logLevel,
     redact: { paths: REDACT_PATHS, censor: '[redacted]' },
-    genReqId: (req: Req) => String(req.id ?? ''),
+    genReqId: (req: Req) => (typeof req.id === 'string' ? req.id : ''),
     customProps: () => ({}),
     serializers: {
       req: (req: Req & { method?: string; url?: string }) => ({

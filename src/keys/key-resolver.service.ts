@@ -90,7 +90,7 @@ export class KeyResolver {
     const hit = byProvider?.get(provider);
     const now = Date.now();
     if (hit && hit.expires > now) return hit.candidates;
-    if (!byProvider) this.cache.set(k, (byProvider = new Map()));
+    if (!byProvider) this.cache.set(k, (byProvider = new Map<string, Entry>()));
     const candidates = this.load(owner, provider);
     const entry = { expires: now + this.config.keyCacheTtlMs, candidates };
     byProvider.set(provider, entry);

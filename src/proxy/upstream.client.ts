@@ -32,10 +32,11 @@ export class UpstreamClient implements OnApplicationShutdown {
   }
 
   send(r: UpstreamRequest): Promise<UpstreamResponse> {
+    const url = new URL(r.url);
     return this.agent.request({
-      origin: new URL(r.url).origin,
-      path: r.url.slice(new URL(r.url).origin.length) || '/',
-      method: r.method as Dispatcher.HttpMethod,
+      origin: url.origin,
+      path: `${url.pathname}${url.search}`,
+      method: r.method,
       headers: r.headers,
       body: r.body,
       signal: r.signal,

@@ -330,16 +330,18 @@ describe.each(STORE_MODES)('proxy end to end: $name', (mode) => {
     });
     for await (const _ of s) void _;
     await recorder.flush();
-    const rows = (await db.query(
+    const rows = await db.query<
+      {
+        model: string;
+        prompt_tokens: number;
+        completion_tokens: number;
+        owner_type: string;
+        key_id: string | null;
+        operation: string;
+      }[]
+    >(
       'SELECT model, status, prompt_tokens, completion_tokens, owner_type, key_id, provider, operation FROM usage_events ORDER BY id',
-    )) as {
-      model: string;
-      prompt_tokens: number;
-      completion_tokens: number;
-      owner_type: string;
-      key_id: string | null;
-      operation: string;
-    }[];
+    );
     expect(rows).toHaveLength(2);
     expect(rows.map((r) => r.model)).toEqual(['plain', 'streamed']);
     for (const r of rows) {
@@ -385,7 +387,7 @@ describe.each(STORE_MODES)('proxy end to end: $name', (mode) => {
     expect(xApiKey.status).toBe(200);
   });
 
-  it('no raw key reached a client or the log', async () => {
+  it('no raw key reached a client or the log', () => {
     const all = Object.values(KEYS);
     for (const ex of api.seen) for (const k of all) expect(ex.text).not.toContain(k);
     const logs = app.logs.join('\n');
