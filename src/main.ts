@@ -1,5 +1,6 @@
 import 'reflect-metadata';
 import { Logger } from '@nestjs/common';
+import type { Server } from 'node:http';
 import { createApp } from './app.factory';
 import { type AppConfig, ConfigError, loadConfig } from './config/app-config';
 import { ShutdownState } from './health/shutdown-state';
@@ -27,6 +28,10 @@ async function main(): Promise<void> {
     stopping = true;
     logger.log(`${signal}: draining; in-flight requests have ${cfg.shutdownTimeoutMs} ms`);
     app.get(ShutdownState).draining = true;
+    // close() waits for every open connection; a keep-alive client whose stream just ended
+    // holds an idle one until its timeout, so idle connections are closed as they appear.
+    const server = app.getHttpServer() as Server;
+    setInterval(() => server.closeIdleConnections(), 250).unref();
     setTimeout(() => {
       logger.error('Shutdown deadline passed; exiting with requests still open');
       process.exit(1);
