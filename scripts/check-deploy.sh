@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Deployment checks (`npm test` runs this as the `deploy` step; scripts/install-test-deps.sh
-# installs the tools): hadolint on the Dockerfile, a syntax check of the compose helper, and for
-# the chart's default values and each examples/vault-*.yaml (alone and with examples/full.yaml):
+# Deployment checks (`npm test` runs this as its `deploy` step; scripts/install-test-deps.sh
+# installs the tools): hadolint on docker/Dockerfile; docker/compose.yaml loaded by compose-go, the
+# library `docker compose` uses (docker/compose-check); `sh -n` on its init script; and for the
+# chart's defaults, the local store and each examples/vault-*.yaml (alone and with full.yaml):
 # `helm lint --strict`, `helm template`, and kubernetes-validate --strict on what it rendered.
 #
 # BYOK_CHECK_PROD_INSTALL=1 also runs scripts/check-prod-install.sh (production-only
@@ -55,6 +56,17 @@ trap 'rm -rf "$work"' EXIT
 
 check "hadolint docker/Dockerfile" "$hadolint" --failure-threshold warning docker/Dockerfile
 check "sh -n docker/openbao-init.sh" sh -n docker/openbao-init.sh
+
+compose_check() {
+  (cd docker/compose-check && go build -buildvcs=false -o "$work/compose-check" .)
+  # compose.yaml requires AUTH_JWT_SECRET from the shell; any value of the right shape will do.
+  AUTH_JWT_SECRET=compose-check-placeholder-0123456789abcdef "$work/compose-check" docker/compose.yaml
+}
+if command -v go >/dev/null; then
+  check "compose-go loads docker/compose.yaml (docker/compose-check)" compose_check
+else
+  echo "skip  docker/compose.yaml: Go is not installed (docker/compose-check needs it)"
+fi
 
 render() {
   local out="$1"

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # What the image's runtime stage does, without Docker: `npm ci --omit=dev --ignore-scripts` into a
-# temporary directory holding package*.json, dist/ and the built-in providers file, then the
+# temporary directory holding package*.json, dist/ and src/**/*.yaml (as the image), then the
 # image's command (`node dist/main.js`, NODE_ENV=production) must reach /readyz 200 and exit 0
 # on SIGTERM. Uses the embedded database and the local store (no servers needed), so it proves
 # the production dependencies suffice, PGlite included. Needs `npm run build` first.
@@ -21,9 +21,16 @@ trap cleanup EXIT
 started=$SECONDS
 cp package.json package-lock.json "$dir/"
 cp -r dist "$dir/dist"
-mkdir -p "$dir/src/providers"
-cp src/providers/builtin-providers.yaml "$dir/src/providers/"
-(cd "$dir" && npm ci --omit=dev --ignore-scripts --no-audit --no-fund --loglevel=error)
+# As docker/Dockerfile does: the YAML data files the code reads from src/.
+find src -name '*.yaml' -exec cp --parents {} "$dir/" \;
+if ! (cd "$dir" && npm ci --omit=dev --ignore-scripts --no-audit --no-fund --loglevel=error) \
+  >"$dir/npm.log" 2>&1; then
+  # npm follows a refusal with its whole usage text: keep the reason.
+  echo 'check-prod-install: npm ci --omit=dev failed:' >&2
+  sed -e '/^npm error Clean install/,$d' -e '/^npm error$/d' "$dir/npm.log" |
+    grep -v EBADENGINE | head -20 >&2
+  exit 1
+fi
 echo "check-prod-install: production install in $((SECONDS - started)) s ($(du -sh "$dir/node_modules" | cut -f1))"
 
 port="$(node -e "const s=require('net').createServer().listen(0,'127.0.0.1',()=>{console.log(s.address().port);s.close()})")"

@@ -91,3 +91,27 @@ else
     python3 -m pip install --quiet --break-system-packages "${py_wanted[@]}"
   if command -v pyenv >/dev/null; then pyenv rehash; fi
 fi
+
+# Browser tests (test/web): Debian's Chromium driven by playwright-core, never a downloaded browser.
+# Examples (test/examples): curl + jq for examples/curl.sh, Go for examples/go.
+apt_missing=()
+[ -x /usr/bin/chromium ] || apt_missing+=(chromium)
+command -v curl >/dev/null || apt_missing+=(curl)
+command -v jq >/dev/null || apt_missing+=(jq)
+command -v go >/dev/null || apt_missing+=(golang-go)
+if [ ${#apt_missing[@]} -eq 0 ]; then
+  say 'Chromium, curl, jq and Go present'
+else
+  say "installing ${apt_missing[*]} from Debian packages"
+  sudo_if_needed apt-get update
+  sudo_if_needed env DEBIAN_FRONTEND=noninteractive apt-get install -y "${apt_missing[@]}"
+fi
+
+# examples/python/chat.py needs the openai package.
+if python3 -c 'import openai' 2>/dev/null; then
+  say 'Python openai package present'
+else
+  say 'installing the openai Python package from PyPI (examples/python)'
+  python3 -m pip install --quiet openai ||
+    python3 -m pip install --quiet --break-system-packages openai
+fi

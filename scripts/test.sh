@@ -21,10 +21,11 @@ step() {
 step install-test-deps bash scripts/install-test-deps.sh
 step eslint npx eslint .
 step prettier npx prettier --check .
-step typecheck npx tsc -p tsconfig.json --noEmit
+step typecheck npm run -s typecheck
 step build npm run build
 step migration-drift node dist/bin/schema-drift.js
 step openapi-drift node dist/bin/openapi.js --check
+step deploy bash scripts/check-deploy.sh
 
 results="$(mktemp -t byok-jest-XXXXXX)"
 trap 'rm -f "$results"' EXIT

@@ -2,6 +2,7 @@ import { type DynamicModule, Module } from '@nestjs/common';
 import { APP_GUARD } from '@nestjs/core';
 import { LoggerModule } from 'nestjs-pino';
 import type { DestinationStream } from 'pino';
+import { AuditModule } from './audit/audit.module';
 import { AuthGuard } from './auth/auth.guard';
 import { AuthModule } from './auth/auth.module';
 import { loggerParams } from './common/logging';
@@ -17,6 +18,7 @@ import { ProxyModule } from './proxy/proxy.module';
 import { ProvidersModule } from './providers/providers.module';
 import { SecretStoreModule } from './secret-store/secret-store.module';
 import { TokensModule } from './tokens/tokens.module';
+import { WebModule } from './web/web.module';
 
 export interface AppModuleOptions {
   config: AppConfig;
@@ -36,6 +38,7 @@ export class AppModule {
         DatabaseModule.forRoot(config, database),
         SecretStoreModule.forRoot(),
         ProvidersModule,
+        AuditModule,
         AuthModule,
         TokensModule,
         KeysModule,
@@ -43,6 +46,7 @@ export class AppModule {
         HealthModule,
         MetricsModule,
         ProxyModule,
+        WebModule,
       ],
       providers: [{ provide: APP_GUARD, useExisting: AuthGuard }],
     };
