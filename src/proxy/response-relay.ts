@@ -71,10 +71,12 @@ export class ResponseRelay {
     headers['x-byok-key-source'] = candidate.source;
     headers['x-request-id'] = ex.requestId;
     res.writeHead(up.statusCode, headers);
-    res.flushHeaders();
+    const sse = isEventStream(up.headers['content-type']);
+    // A stream's headers go out at once (a client may wait long for the first event); other
+    // answers send headers with the first chunk, one write instead of two.
+    if (sse) res.flushHeaders();
 
     const scrubber = createScrubber(tried.map((c) => ({ value: c.secret.reveal(), hint: c.hint })));
-    const sse = isEventStream(up.headers['content-type']);
     const sniffer = new UsageSniffer();
     let firstChunkAt: number | undefined;
     let failure: string | undefined;
