@@ -30,7 +30,7 @@ async function main(): Promise<void> {
     app.get(ShutdownState).draining = true;
     // close() waits for every open connection; a keep-alive client whose stream just ended
     // holds an idle one until its timeout, so idle connections are closed as they appear.
-    const server = app.getHttpServer() as Server;
+    const server: Server = app.getHttpServer();
     setInterval(() => server.closeIdleConnections(), 250).unref();
     setTimeout(() => {
       logger.error('Shutdown deadline passed; exiting with requests still open');
