@@ -115,3 +115,12 @@ else
   python3 -m pip install --quiet openai ||
     python3 -m pip install --quiet --break-system-packages openai
 fi
+
+# Limits shared by two app instances (test/e2e/limits): Debian's redis-server.
+if command -v redis-server >/dev/null; then
+  say 'Redis present'
+else
+  say 'installing redis-server from Debian packages'
+  sudo_if_needed apt-get update
+  sudo_if_needed env DEBIAN_FRONTEND=noninteractive apt-get install -y redis-server
+fi

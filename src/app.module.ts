@@ -12,6 +12,8 @@ import type { DatabaseHandle } from './database/data-source';
 import { DatabaseModule } from './database/database.module';
 import { HealthModule } from './health/health.module';
 import { KeysModule } from './keys/keys.module';
+import { LimitsModule } from './limits/limits.module';
+import { RedisModule } from './limits/redis.module';
 import { MetricsModule } from './metrics/metrics.module';
 import { OrgsModule } from './orgs/orgs.module';
 import { ProxyModule } from './proxy/proxy.module';
@@ -37,6 +39,8 @@ export class AppModule {
         LoggerModule.forRoot(loggerParams(config, logDestination)),
         DatabaseModule.forRoot(config, database),
         SecretStoreModule.forRoot(),
+        RedisModule,
+        LimitsModule,
         ProvidersModule,
         AuditModule,
         AuthModule,

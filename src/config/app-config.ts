@@ -2,6 +2,7 @@ import { plainToInstance } from 'class-transformer';
 import { validateSync } from 'class-validator';
 import { resolve } from 'node:path';
 import { EnvSchema } from './env.schema';
+import type { Limits } from '../limits/limits';
 
 export const APP_CONFIG = Symbol('APP_CONFIG');
 
@@ -47,7 +48,13 @@ export interface AppConfig {
   defaultProvider: string;
   /** `<ID>_BASE_URL`, `<ID>_API_KEY`, `<ID>_ENV_FALLBACK` for any provider id; the registry reads them. */
   providerEnv: Record<string, string>;
+  /** YAML that adds or overrides entries of src/usage/prices.yaml. */
+  pricesFile?: string;
+  /** Raw usage rows older than this many days are compacted into daily rollups. */
+  usageRetentionDays: number;
   redisUrl?: string;
+  /** Defaults for users without limits of their own (LIMIT_USER_*); null means no limit. */
+  userLimits: Limits;
   keyCacheTtlMs: number;
   upstream: { connectTimeoutMs: number; timeoutMs: number; bodyLimit: number };
 }
@@ -136,7 +143,15 @@ export function loadConfig(env: Record<string, string | undefined>): AppConfig {
     providersFile: e.PROVIDERS_FILE,
     defaultProvider: e.DEFAULT_PROVIDER,
     providerEnv,
+    pricesFile: e.PRICES_FILE,
+    usageRetentionDays: e.USAGE_RETENTION_DAYS,
     redisUrl: e.REDIS_URL,
+    userLimits: {
+      requestsPerMinute: e.LIMIT_USER_RPM ?? null,
+      tokensPerMinute: e.LIMIT_USER_TPM ?? null,
+      tokensPerDay: e.LIMIT_USER_TPD ?? null,
+      monthlyBudgetUsd: e.LIMIT_USER_MONTHLY_BUDGET_USD ?? null,
+    },
     keyCacheTtlMs: e.KEY_CACHE_TTL_MS,
     upstream: {
       connectTimeoutMs: e.UPSTREAM_CONNECT_TIMEOUT_MS,

@@ -4,6 +4,7 @@ import {
   IsBoolean,
   IsIn,
   IsInt,
+  IsNumber,
   IsOptional,
   IsString,
   IsUrl,
@@ -15,6 +16,8 @@ import {
 
 const toInt = ({ value }: { value: unknown }): unknown =>
   typeof value === 'string' && /^\d+$/.test(value.trim()) ? Number(value) : value;
+const toNumber = ({ value }: { value: unknown }): unknown =>
+  typeof value === 'string' && /^\d+(\.\d+)?$/.test(value.trim()) ? Number(value) : value;
 const toBool = ({ value }: { value: unknown }): unknown =>
   value === 'true' ? true : value === 'false' ? false : value;
 const url = { require_tld: false, require_protocol: true, protocols: ['http', 'https'] };
@@ -74,9 +77,18 @@ export class EnvSchema {
   })
   DEFAULT_PROVIDER = 'cerebras';
 
+  @IsOptional() @IsString() PRICES_FILE?: string;
+  @IsOptional() @Transform(toInt) @IsInt() @Min(1) USAGE_RETENTION_DAYS = 90;
+
   @IsOptional()
   @Matches(/^rediss?:\/\//, { message: 'REDIS_URL must be a redis:// URL' })
   REDIS_URL?: string;
+
+  /** Default per-user limits for users without their own (unset: no limit). */
+  @IsOptional() @Transform(toInt) @IsInt() @Min(1) LIMIT_USER_RPM?: number;
+  @IsOptional() @Transform(toInt) @IsInt() @Min(1) LIMIT_USER_TPM?: number;
+  @IsOptional() @Transform(toInt) @IsInt() @Min(1) LIMIT_USER_TPD?: number;
+  @IsOptional() @Transform(toNumber) @IsNumber() @Min(0) LIMIT_USER_MONTHLY_BUDGET_USD?: number;
   @IsOptional() @Transform(toInt) @IsInt() @Min(0) KEY_CACHE_TTL_MS = 30000;
 
   @IsOptional() @Transform(toInt) @IsInt() @Min(1) UPSTREAM_CONNECT_TIMEOUT_MS = 10000;

@@ -13,6 +13,7 @@ import {
 } from '@nestjs/terminus';
 import type { FastifyReply } from 'fastify';
 import { Public } from '../auth/public.decorator';
+import { COUNTER_STORE, type CounterStore } from '../limits/counter-store';
 import { SECRET_STORE, type SecretStore } from '../secret-store/secret-store.port';
 import { ShutdownState } from './shutdown-state';
 
@@ -26,6 +27,7 @@ export class HealthController {
     private readonly db: TypeOrmHealthIndicator,
     @Inject(SECRET_STORE) private readonly store: SecretStore,
     private readonly shutdown: ShutdownState,
+    @Inject(COUNTER_STORE) private readonly counters: CounterStore,
   ) {}
 
   @Get('healthz')
@@ -49,6 +51,10 @@ export class HealthController {
           return this.shutdown.draining ? s.down('shutting down') : s.up();
         },
         () => this.db.pingCheck('database', { timeout: 3000 }),
+        () => {
+          // Informational: with Redis away the limits fall back to per replica, still serving.
+          return this.indicators.check('limits').up(this.counters.status());
+        },
         async () => {
           const s = this.indicators.check('secretStore');
           try {

@@ -1,7 +1,9 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import type { Caller } from '../auth/caller';
 import type { SecretValue } from '../common/secret-value';
+import type { Limits } from '../limits/limits';
 import { APP_CONFIG, type AppConfig } from '../config/app-config';
+import { InvalidationBus } from '../limits/redis.module';
 import { ProviderRegistryService } from '../providers/provider-registry.service';
 import { SECRET_STORE, type SecretStore } from '../secret-store/secret-store.port';
 import { KeyRepository, type Owner } from './key.repository';
@@ -18,6 +20,8 @@ export interface KeyCandidate {
   keyName: string;
   hint: string;
   secret: SecretValue;
+  /** The key's own limits, when it has any. */
+  limits?: Limits | null;
 }
 
 interface Entry {
@@ -43,7 +47,11 @@ export class KeyResolver {
     private readonly keys: KeyRepository,
     @Inject(SECRET_STORE) private readonly store: SecretStore,
     private readonly registry: ProviderRegistryService,
-  ) {}
+    private readonly bus: InvalidationBus,
+  ) {
+    // Another replica changed an owner's keys: drop our copy at once (REDIS_URL set).
+    this.bus.on('owner', (k) => this.cache.delete(k));
+  }
 
   async resolve(caller: Caller, provider: string): Promise<KeyCandidate[]> {
     const owners: Owner[] = [{ ownerType: 'user', ownerId: caller.sub }];
@@ -65,7 +73,9 @@ export class KeyResolver {
 
   /** Drops an owner's cached keys; every write calls it. */
   invalidate(owner: Owner): void {
-    this.cache.delete(ownerKey({ ownerType: owner.ownerType, ownerId: owner.ownerId }));
+    const k = ownerKey({ ownerType: owner.ownerType, ownerId: owner.ownerId });
+    this.cache.delete(k);
+    this.bus.publish('owner', k);
   }
 
   /**
@@ -118,6 +128,7 @@ export class KeyResolver {
             keyName: r.keyName,
             hint: r.keyHint,
             secret,
+            limits: r.limits,
           };
         } catch (e) {
           // A secret that is gone (a half-finished delete) is skipped; a store that is down is

@@ -1,6 +1,7 @@
 import { Module } from '@nestjs/common';
 import { AuthModule } from '../auth/auth.module';
 import { KeysModule } from '../keys/keys.module';
+import { LimitsModule } from '../limits/limits.module';
 import { ProvidersModule } from '../providers/providers.module';
 import { UsageModule } from '../usage/usage.module';
 import { ModelsLister } from './models-lister';
@@ -11,7 +12,7 @@ import { ResponseRelay } from './response-relay';
 import { UpstreamClient } from './upstream.client';
 
 @Module({
-  imports: [AuthModule, KeysModule, ProvidersModule, UsageModule],
+  imports: [AuthModule, KeysModule, LimitsModule, ProvidersModule, UsageModule],
   providers: [ProxyRoutes, ProxyService, ProxyRouter, ResponseRelay, UpstreamClient, ModelsLister],
 })
 export class ProxyModule {}

@@ -8,6 +8,7 @@ import { toAppError } from '../common/errors/to-app-error';
 import { openAiErrorBody } from '../common/filters/http-error.filter';
 import { APP_CONFIG, type AppConfig } from '../config/app-config';
 import { type KeyCandidate, KeyResolver } from '../keys/key-resolver.service';
+import { type Exceeded, LimitsService, rateLimited } from '../limits/limits.service';
 import { ProviderRegistryService } from '../providers/provider-registry.service';
 import type { ProviderRecord } from '../providers/provider.schema';
 import { buildUpstreamHeaders } from './headers';
@@ -40,6 +41,7 @@ export class ProxyService {
     private readonly upstream: UpstreamClient,
     private readonly relay: ResponseRelay,
     private readonly models: ModelsLister,
+    private readonly limits: LimitsService,
   ) {}
 
   async handle(req: FastifyRequest, reply: FastifyReply): Promise<void> {
@@ -58,6 +60,7 @@ export class ProxyService {
       const target = this.router.route(req);
       ex.target = target;
       this.checkScope(caller, target.provider);
+      await this.limits.admitUser(caller);
       if (target.listModels) return await this.models.list(caller, req, res, ex);
       const candidates = await this.resolver.resolve(caller, target.provider.id);
       if (!candidates.length) throw this.keyMissing(target.provider);
@@ -78,8 +81,14 @@ export class ProxyService {
     res.once('close', () => {
       if (!res.writableEnded) abort.abort();
     });
+    let limited: Exceeded | undefined;
     for (let i = 0; i < candidates.length; i++) {
       const candidate = candidates[i];
+      const over = await this.limits.admitKey(candidate);
+      if (over) {
+        limited = over; // a key over its own limit is skipped
+        continue;
+      }
       ex.candidate = candidate;
       const up = await this.send(req, target, candidate, abort.signal);
       const status = up.statusCode;
@@ -95,6 +104,7 @@ export class ProxyService {
         throw await this.rejected(up, target.provider, candidate, candidates);
       return this.relay.relay(res, up, ex, candidates.slice(0, i + 1), abort);
     }
+    if (limited) throw rateLimited(limited);
   }
 
   private async send(

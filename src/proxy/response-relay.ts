@@ -6,6 +6,8 @@ import type { ServerResponse } from 'node:http';
 import type { Caller } from '../auth/caller';
 import type { AppError } from '../common/errors/app-error';
 import type { KeyCandidate } from '../keys/key-resolver.service';
+import { LimitsService } from '../limits/limits.service';
+import { PriceTable } from '../usage/prices';
 import { UsageRecorder } from '../usage/usage.recorder';
 import { filterResponseHeaders } from './headers';
 import { createScrubber } from './key-scrubber';
@@ -51,7 +53,11 @@ export interface Exchange {
 export class ResponseRelay {
   private readonly logger = new Logger('Proxy');
 
-  constructor(private readonly usage: UsageRecorder) {}
+  constructor(
+    private readonly usage: UsageRecorder,
+    private readonly limits: LimitsService,
+    private readonly prices: PriceTable,
+  ) {}
 
   async relay(
     res: ServerResponse,
@@ -110,14 +116,27 @@ export class ResponseRelay {
         }
       }
     }
+    const usage = sniffer.usage();
+    const model = target.model ?? sniffer.model();
     this.usage.record({
       ex,
       status: up.statusCode,
       errorType: failure ?? (up.statusCode >= 400 ? String(up.statusCode) : undefined),
-      usage: sniffer.usage(),
+      usage,
       firstChunkAt,
-      model: target.model ?? sniffer.model(),
+      model,
     });
+    const prompt = usage.promptTokens ?? 0;
+    const completion = usage.completionTokens ?? 0;
+    if (ex.caller && prompt + completion > 0)
+      this.limits
+        .record(
+          ex.caller,
+          candidate,
+          prompt + completion,
+          this.prices.cost(target.provider.id, model ?? null, prompt, completion),
+        )
+        .catch((e: unknown) => this.logger.warn(`Counting tokens failed: ${(e as Error).message}`));
   }
 
   recordFailure(ex: Exchange, err: AppError): void {

@@ -1,6 +1,8 @@
-import { Inject, Injectable, Logger } from '@nestjs/common';
+import { Inject, Injectable, Logger, Optional } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
+import { AuditService } from '../audit/audit.service';
 import type { Caller } from '../auth/caller';
+import { InvalidationBus } from '../limits/redis.module';
 import { BoundedTtlCache } from '../auth/ttl-cache';
 import { AppError } from '../common/errors/app-error';
 import { APP_CONFIG, type AppConfig } from '../config/app-config';
@@ -27,8 +29,12 @@ export class TokensService {
     private readonly tokens: TokenRepository,
     private readonly registry: ProviderRegistryService,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
+    // Optional only so that unit tests can build the service without an audit log.
+    @Optional() private readonly audit?: AuditService,
+    @Optional() private readonly bus?: InvalidationBus,
   ) {
     this.cache = new BoundedTtlCache(CACHE_ENTRIES);
+    this.bus?.on('token', (hash) => this.cache.delete(hash));
   }
 
   async create(caller: Caller, dto: CreateTokenDto): Promise<CreatedTokenDto> {
@@ -53,6 +59,13 @@ export class TokensService {
       lastUsedAt: null,
     });
     await this.tokens.insert(entity);
+    this.audit?.record({
+      action: 'token.create',
+      actor: caller,
+      targetType: 'token',
+      targetId: entity.id,
+      detail: { name: entity.name, providers: entity.providers, expiresAt: dto.expiresAt ?? null },
+    });
     return { ...toDto(entity), token: raw };
   }
 
@@ -68,6 +81,13 @@ export class TokensService {
     await this.tokens.delete(row.id);
     // Seen at once on this replica; other replicas drop their copy within KEY_CACHE_TTL_MS.
     this.evict(row.tokenHash);
+    this.audit?.record({
+      action: 'token.revoke',
+      actor: caller,
+      targetType: 'token',
+      targetId: row.id,
+      detail: { name: row.name },
+    });
   }
 
   /**
@@ -107,6 +127,7 @@ export class TokensService {
   /** Drops a cached token by hash (revocation here, or a notice from another replica). */
   evict(tokenHash: string): void {
     this.cache.delete(tokenHash);
+    this.bus?.publish('token', tokenHash);
   }
 
   private checkProviders(providers: string[] | undefined): string[] | null {

@@ -1,4 +1,5 @@
 import { Column, Entity, Index, PrimaryColumn } from 'typeorm';
+import type { Limits } from '../../limits/limits';
 import type { OwnerType } from '../../secret-store/secret-store.port';
 
 /** Metadata of one stored provider key. The secret itself lives in the secret store. */
@@ -35,6 +36,10 @@ export class ApiKeyEntity {
 
   @Column({ type: 'integer', default: 0 })
   priority: number;
+
+  /** The key's own limits (null: none); a key over one is skipped in resolution. */
+  @Column({ type: 'jsonb', nullable: true })
+  limits: Limits | null;
 
   /** The secret store version this row points at. */
   @Column({ type: 'integer', default: 1 })

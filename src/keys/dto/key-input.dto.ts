@@ -1,5 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { Transform } from 'class-transformer';
+import { Transform, Type } from 'class-transformer';
+import { LimitsDto } from '../../limits/dto/limits.dto';
 import {
   IsBoolean,
   IsIn,
@@ -11,6 +12,8 @@ import {
   Max,
   MaxLength,
   Min,
+  ValidateIf,
+  ValidateNested,
 } from 'class-validator';
 
 const trim = ({ value }: { value: unknown }): unknown =>
@@ -70,6 +73,17 @@ export class UpdateKeyDto {
   @IsInt()
   @IsOptional()
   priority?: number;
+
+  @ApiPropertyOptional({
+    type: LimitsDto,
+    nullable: true,
+    description: "The key's own limits; a key over one is skipped. null removes them.",
+  })
+  @ValidateNested()
+  @Type(() => LimitsDto)
+  @ValidateIf((_: object, v: unknown) => v !== null)
+  @IsOptional()
+  limits?: LimitsDto | null;
 }
 
 export class RotateKeyDto {

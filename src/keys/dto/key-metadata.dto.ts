@@ -1,5 +1,7 @@
 import { ApiProperty } from '@nestjs/swagger';
 import type { ApiKeyEntity } from '../../database/entities';
+import { LimitsDto } from '../../limits/dto/limits.dto';
+import type { Limits } from '../../limits/limits';
 
 export type KeyStatus = 'active' | 'inactive' | 'invalid';
 
@@ -22,6 +24,8 @@ export class KeyMetadataDto {
   lastVerifiedAt: string | null;
   @ApiProperty({ description: 'Secret version; grows on update and rotate.', example: 1 })
   version: number;
+  @ApiProperty({ type: LimitsDto, nullable: true, description: "The key's own limits" })
+  limits: Limits | null;
 
   static from(k: ApiKeyEntity): KeyMetadataDto {
     return {
@@ -38,6 +42,7 @@ export class KeyMetadataDto {
       lastUsedAt: k.lastUsedAt?.toISOString() ?? null,
       lastVerifiedAt: k.lastVerifiedAt?.toISOString() ?? null,
       version: k.version,
+      limits: k.limits ?? null,
     };
   }
 }

@@ -1,0 +1,137 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { InjectRepository } from '@nestjs/typeorm';
+import type { Repository } from 'typeorm';
+import type { Caller } from '../auth/caller';
+import { AppError } from '../common/errors/app-error';
+import { APP_CONFIG, type AppConfig } from '../config/app-config';
+import { UserLimitsEntity } from '../database/entities';
+import type { KeyCandidate } from '../keys/key-resolver.service';
+import { COUNTER_STORE, type CounterStore } from './counter-store';
+import { isUnlimited, type LimitKind, limitOf, type Limits, NO_LIMITS, windowOf } from './limits';
+
+const KINDS: LimitKind[] = ['rpm', 'tpm', 'tpd', 'budget'];
+const NAMES: Record<LimitKind, string> = {
+  rpm: 'requests-per-minute',
+  tpm: 'tokens-per-minute',
+  tpd: 'tokens-per-day',
+  budget: 'monthly-budget',
+};
+
+/** A spent limit: which, and when it resets. */
+export interface Exceeded {
+  scope: 'user' | 'key';
+  kind: LimitKind;
+  limit: number;
+  resetsAt: number;
+}
+
+/**
+ * Per-user and per-key limits on fixed windows: requests per minute (counted on admission),
+ * tokens per minute and per day and a monthly budget (counted from what responses report, so a
+ * request is refused once the window is spent). Counters live in memory or in Redis.
+ */
+@Injectable()
+export class LimitsService {
+  private readonly users = new Map<string, { limits: Limits; expires: number }>();
+
+  constructor(
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    @Inject(COUNTER_STORE) private readonly counters: CounterStore,
+    @InjectRepository(UserLimitsEntity) private readonly repo: Repository<UserLimitsEntity>,
+  ) {}
+
+  /** Counts the request against the caller's limits; throws 429 rate_limited when one is spent. */
+  async admitUser(caller: Caller): Promise<void> {
+    const limits = await this.userLimits(caller.sub);
+    const over = await this.admit(`u:${caller.sub}`, limits, 'user');
+    if (over) throw rateLimited(over);
+  }
+
+  /** Counts the request against a key's own limits; returns the spent one, if any. */
+  admitKey(c: KeyCandidate): Promise<Exceeded | undefined> {
+    if (!c.keyId || !c.limits) return Promise.resolve(undefined);
+    return this.admit(`k:${c.keyId}`, c.limits, 'key');
+  }
+
+  /** Adds what a response used to the token and budget windows of the user and the key. */
+  async record(
+    caller: Caller,
+    c: KeyCandidate | undefined,
+    tokens: number,
+    costUsd: number | null,
+  ) {
+    if (tokens <= 0 && !costUsd) return;
+    const scopes = [`u:${caller.sub}`];
+    if (c?.keyId && c.limits && !isUnlimited(c.limits)) scopes.push(`k:${c.keyId}`);
+    const now = Date.now();
+    await this.counters.add(
+      scopes.flatMap((s) => [
+        ...(['tpm', 'tpd'] as const).map((k) => this.entry(s, k, now, tokens)),
+        this.entry(s, 'budget', now, Math.round((costUsd ?? 0) * 1_000_000)),
+      ]),
+    );
+  }
+
+  async userLimits(sub: string): Promise<Limits> {
+    const now = Date.now();
+    const hit = this.users.get(sub);
+    if (hit && hit.expires > now) return hit.limits;
+    const row = await this.repo.findOneBy({ sub });
+    const limits = row ? { ...NO_LIMITS, ...row.limits } : this.config.userLimits;
+    this.users.set(sub, { limits, expires: now + this.config.keyCacheTtlMs });
+    return limits;
+  }
+
+  async setUserLimits(sub: string, limits: Limits): Promise<Limits> {
+    await this.repo.save({ sub, limits, updatedAt: new Date() });
+    this.users.delete(sub);
+    return limits;
+  }
+
+  private entry(scope: string, kind: LimitKind, now: number, by: number) {
+    const w = windowOf(kind, now);
+    return { key: `byok:rl:${scope}:${kind}:${w.id}`, by, ttlMs: w.ms };
+  }
+
+  private async admit(scope: string, limits: Limits, who: 'user' | 'key') {
+    if (isUnlimited(limits)) return undefined;
+    const now = Date.now();
+    const spent = KINDS.filter((k) => k !== 'rpm' && limitOf(limits, k) !== null);
+    const values = await this.counters.get(spent.map((k) => this.entry(scope, k, now, 0).key));
+    for (const [i, kind] of spent.entries()) {
+      const limit = limitOf(limits, kind)!;
+      if (values[i] >= limit)
+        return { scope: who, kind, limit, resetsAt: windowOf(kind, now).resetsAt };
+    }
+    const rpm = limits.requestsPerMinute;
+    if (rpm === null) return undefined;
+    const [count] = await this.counters.add([this.entry(scope, 'rpm', now, 1)]);
+    if (count > rpm)
+      return {
+        scope: who,
+        kind: 'rpm' as const,
+        limit: rpm,
+        resetsAt: windowOf('rpm', now).resetsAt,
+      };
+    return undefined;
+  }
+}
+
+/** The 429 in the OpenAI envelope, with headers that say which limit and when it resets. */
+export function rateLimited(e: Exceeded): AppError {
+  const seconds = Math.max(1, Math.ceil((e.resetsAt - Date.now()) / 1000));
+  const limit = e.kind === 'budget' ? `${e.limit / 1_000_000} USD` : String(e.limit);
+  return new AppError(
+    'rate_limited',
+    `The ${e.scope} ${NAMES[e.kind].replace(/-/g, ' ')} limit (${limit}) is spent; it resets in ${seconds} s`,
+    {
+      headers: {
+        'retry-after': String(seconds),
+        'x-byok-ratelimit-limit': String(e.kind === 'budget' ? e.limit / 1_000_000 : e.limit),
+        'x-byok-ratelimit-remaining': '0',
+        'x-byok-ratelimit-reset': String(seconds),
+        'x-byok-ratelimit-scope': `${e.scope}:${NAMES[e.kind]}`,
+      },
+    },
+  );
+}
