@@ -5,6 +5,7 @@
 // the raw profile as bench/results/byok-proxy-c<N>.cpuprofile (open it in Chrome DevTools).
 //
 //   node bench/profile.mjs [--duration 10] [--connections 64|1] [--log-level warn] [--interval-us 200]
+//                          [--servers]   (byok-proxy on PostgreSQL + OpenBao instead of PGlite)
 //
 // Only the samples taken while the load ran are counted (not the boot). --connections 1 uses
 // the sequential latency client instead of autocannon: per-request overhead without queueing.
@@ -22,7 +23,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { summarise, toMarkdown } from './cpuprofile-summary.mjs';
 import { latency, throughput } from './lib/measure.mjs';
-import { stop, stopAll } from './lib/processes.mjs';
+import { onExit, stop, stopAll } from './lib/processes.mjs';
 import { ROOT, byokTarget, startDouble } from './lib/targets.mjs';
 
 const { values: args } = parseArgs({
@@ -31,6 +32,7 @@ const { values: args } = parseArgs({
     connections: { type: 'string', default: '64' },
     'log-level': { type: 'string', default: 'warn' },
     'interval-us': { type: 'string', default: '200' },
+    servers: { type: 'boolean', default: false },
   },
 });
 
@@ -45,7 +47,9 @@ async function sequential(target, seconds) {
 
 const work = mkdtempSync(join(tmpdir(), 'byok-profile-'));
 const profDir = join(work, 'prof');
+onExit(() => rmSync(work, { recursive: true, force: true }));
 const ctx = {
+  work,
   logDir: work,
   dataDir: join(work, 'data'),
   stream: { chunks: 10, chunkDelayMs: 5 },
@@ -60,7 +64,8 @@ const log = (m) => process.stderr.write(`[profile] ${m}\n`);
 let failed = false;
 try {
   ctx.double = await startDouble(ctx);
-  const entry = byokTarget(args['log-level']);
+  const entry = byokTarget(args['log-level'], { servers: args.servers });
+  if (entry.skip) throw new Error(`--servers: ${entry.skip}`);
   log(`starting ${entry.label} with --cpu-prof`);
   const target = await entry.start(ctx);
   log('warm-up: 2000 sequential requests');
@@ -86,7 +91,7 @@ try {
     summarise(JSON.parse(readFileSync(join(profDir, file), 'utf8')), { fromUs, toUs }),
   );
   const how = connections === 1 ? 'sequential client (c=1)' : `autocannon c=${connections}`;
-  const md = `# byok-proxy CPU profile\n\n${how} for ${duration} s after 2000 warm-up requests, LOG_LEVEL=${args['log-level']}, ${Math.round(r.rps)} req/s while profiled (the profiler itself slows it down).\n\n${summary}\n`;
+  const md = `# byok-proxy CPU profile\n\n${how} for ${duration} s after 2000 warm-up requests, ${entry.label}, ${Math.round(r.rps)} req/s while profiled (the profiler itself slows it down).\n\n${summary}\n`;
   writeFileSync(join(out, `profile-c${connections}.md`), md);
   process.stdout.write(md);
   log(`wrote bench/results/profile-c${connections}.md and byok-proxy-c${connections}.cpuprofile`);
@@ -95,6 +100,5 @@ try {
   log(`FAILED: ${e.stack ?? e.message}`);
 } finally {
   await stopAll();
-  rmSync(work, { recursive: true, force: true });
 }
 process.exitCode = failed ? 1 : 0;

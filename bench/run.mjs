@@ -13,7 +13,7 @@ import { dirname, join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
 import { latency, load, streaming, summarise, throughput } from './lib/measure.mjs';
-import { assertAlive, rssMiB, stopAll } from './lib/processes.mjs';
+import { assertAlive, onExit, rssMiB, stopAll } from './lib/processes.mjs';
 import { render } from './lib/report.mjs';
 import { ROOT, TARGETS, byokTarget, startDouble } from './lib/targets.mjs';
 
@@ -28,7 +28,7 @@ const { values: args } = parseArgs({
   },
 });
 if (args.help) {
-  process.stdout.write(`node bench/run.mjs [--quick] [--targets direct,bare,portkey,byok]
+  process.stdout.write(`node bench/run.mjs [--quick] [--targets direct,bare,portkey,byok,byok-pg]
        [--log-levels warn,info] [--out bench/results/latest.md|quick.md] [--keep-logs]\n`);
   process.exit(0);
 }
@@ -40,7 +40,7 @@ const params = {
   mode: quick ? 'quick' : 'full',
   // per target: `rounds` × `requests`, after `warmup` requests in the first round
   latency: quick
-    ? { rounds: 2, warmup: 300, requests: 500 }
+    ? { rounds: 2, warmup: 200, requests: 300 }
     : { rounds: 5, warmup: 2000, requests: 1000 },
   concurrency: [1, 16, 64],
   // per target and concurrency: `rounds` × `duration` seconds, after one warm-up at the top
@@ -48,11 +48,13 @@ const params = {
     ? { rounds: 1, duration: 1, warmupSeconds: 0.5 }
     : { rounds: 2, duration: 5, warmupSeconds: 3 },
   stream: { chunks: 10, chunkDelayMs: 5 },
-  streaming: quick ? { rounds: 1, warmup: 5, streams: 20 } : { rounds: 4, warmup: 20, streams: 50 },
+  streaming: quick ? { rounds: 1, warmup: 3, streams: 15 } : { rounds: 4, warmup: 20, streams: 50 },
   rss: quick ? undefined : { first: 10_000, total: 100_000, connections: 32 },
   logLevels: (args['log-levels'] ?? (quick ? 'warn' : 'warn,info')).split(','),
 };
-const wanted = new Set((args.targets ?? 'direct,bare,portkey,byok').split(','));
+const wanted = new Set(
+  (args.targets ?? `direct,bare,portkey,byok${quick ? '' : ',byok-pg'}`).split(','),
+);
 const plan = [
   ...['direct', 'bare', 'portkey']
     .filter((k) => wanted.has(k))
@@ -60,11 +62,24 @@ const plan = [
   ...(wanted.has('byok')
     ? params.logLevels.map((l) => ({ key: `byok-${l}`, ...byokTarget(l) }))
     : []),
+  ...(wanted.has('byok-pg')
+    ? [{ key: 'byok-pg-warn', ...byokTarget('warn', { servers: true }) }]
+    : []),
 ];
+const unknown = [...wanted].filter(
+  (k) => !['direct', 'bare', 'portkey', 'byok', 'byok-pg'].includes(k),
+);
+if (unknown.length) {
+  process.stderr.write(
+    `unknown target(s) ${unknown.join(', ')}: use direct, bare, portkey, byok, byok-pg\n`,
+  );
+  process.exit(2);
+}
 
 const started = performance.now();
 const work = mkdtempSync(join(tmpdir(), 'byok-bench-'));
 const ctx = {
+  work,
   logDir: join(work, 'logs'),
   dataDir: join(work, 'data'),
   stream: params.stream,
@@ -73,11 +88,21 @@ const ctx = {
 };
 mkdirSync(ctx.logDir);
 mkdirSync(ctx.dataDir);
+let keepLogs = args['keep-logs'];
+onExit(() => {
+  // The databases can be hundreds of MB: they never outlive the run. Logs do when asked or
+  // when something failed.
+  if (keepLogs) {
+    rmSync(ctx.dataDir, { recursive: true, force: true });
+    log(`logs kept in ${ctx.logDir}`);
+  } else {
+    rmSync(work, { recursive: true, force: true });
+  }
+});
 
 const log = (msg) =>
   process.stderr.write(`[bench +${((performance.now() - started) / 1000).toFixed(1)}s] ${msg}\n`);
 const loadAtStart = loadavg()[0];
-const notes = [];
 /** One per planned target: its result row plus, while it runs, the started target. */
 const rows = plan.map((entry) => ({
   entry,
@@ -97,8 +122,23 @@ function fail(row, e) {
 
 const rss = (row) => (row.target?.proc ? rssMiB(row.target.proc.pid) : NaN);
 
+/** Median of 5 readings over 2 s: one reading lands anywhere in a GC cycle. */
+async function settledRss(row) {
+  const readings = [];
+  for (let i = 0; i < 5; i++) {
+    await sleep(400);
+    readings.push(rss(row));
+  }
+  return readings.sort((a, b) => a - b)[2];
+}
+
 async function startTarget(row) {
   const t0 = performance.now();
+  if (row.entry.skip) {
+    row.result.skipped = row.entry.skip;
+    log(`${row.entry.label}: skipped (${row.entry.skip})`);
+    return;
+  }
   try {
     row.target = await row.entry.start(ctx);
     row.result.proc = !!row.target.proc;
@@ -172,11 +212,9 @@ async function main() {
       try {
         log(`${row.entry.label}: ${first} requests, then ${total - first} more, for RSS`);
         await load(row.target, { amount: first, connections });
-        await sleep(500);
-        row.result.rss.after10k = rss(row);
+        row.result.rss.after10k = await settledRss(row);
         await load(row.target, { amount: total - first, connections });
-        await sleep(500);
-        row.result.rss.after100k = rss(row);
+        row.result.rss.after100k = await settledRss(row);
       } catch (e) {
         fail(row, new Error(`RSS phase: ${e.message}`));
       }
@@ -247,21 +285,7 @@ try {
 const results = rows.map((r) => r.result);
 failed ||= results.some((r) => r.error);
 if (results.some((r) => r.latency)) {
-  const run = { meta: meta(), params, results, notes };
-  const boots = results.filter((r) => r.byok && r.startSeconds);
-  if (boots.length)
-    notes.push(
-      `byok-proxy start-up, fresh DATA_DIR (PGlite initdb + migrations + storing the key): ${boots.map((r) => `${r.startSeconds.toFixed(1)} s`).join(', ')}.`,
-    );
-  if (params.logLevels.includes('info'))
-    notes.push(
-      'Server logs go to a file (never a pipe the runner must drain), as a container runtime collects stdout.',
-    );
-  if (run.meta.loadAverage.start > 0.5 || run.meta.loadAverage.end > 0.5)
-    notes.push(
-      `Other work was running: 1-min load average ${run.meta.loadAverage.start.toFixed(2)} at start, ` +
-        `${run.meta.loadAverage.end.toFixed(2)} at end on ${run.meta.cpus} CPUs. Rounds spread it over all targets, so the ratios hold better than the absolute numbers.`,
-    );
+  const run = { meta: meta(), params, results };
   const md = render(run);
   process.stdout.write(`\n${md}\n`);
   const out = resolve(args.out);
@@ -270,11 +294,6 @@ if (results.some((r) => r.latency)) {
   writeFileSync(`${out.replace(/\.md$/, '')}.json`, `${JSON.stringify(run, null, 2)}\n`);
   log(`wrote ${out}`);
 }
-if (failed || args['keep-logs']) {
-  rmSync(ctx.dataDir, { recursive: true, force: true });
-  log(`logs kept in ${ctx.logDir}`);
-} else {
-  rmSync(work, { recursive: true, force: true });
-}
+keepLogs ||= failed;
 log(`done in ${((performance.now() - started) / 1000).toFixed(1)} s`);
 process.exitCode = failed ? 1 : 0;

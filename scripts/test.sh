@@ -24,6 +24,8 @@ step prettier npx prettier --check .
 step typecheck npm run -s typecheck
 step build npm run build
 step migration-drift node dist/bin/schema-drift.js
+# A smoke run only, to prove the benchmark works; it asserts no time (see bench/README.md).
+step bench-smoke node bench/run.mjs --quick
 step openapi-drift node dist/bin/openapi.js --check
 step deploy bash scripts/check-deploy.sh
 

@@ -1,4 +1,4 @@
-import { ValidationPipe } from '@nestjs/common';
+import { Logger as NestLogger, ValidationPipe } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { Logger } from 'nestjs-pino';
@@ -57,6 +57,19 @@ export async function createApp(
   const fastify = app.getHttpAdapter().getInstance();
   // /api takes JSON only: anything else is a 415 that says so (the proxy routes take any type).
   fastify.removeContentTypeParser('text/plain');
+  // One access line per /api, health and page request (the proxy routes write their own).
+  const access = new NestLogger('Http');
+  fastify.addHook('onResponse', (req, reply, done) => {
+    access.log({
+      msg: 'request',
+      reqId: req.id,
+      method: req.method,
+      path: req.url.split('?')[0],
+      status: reply.statusCode,
+      ms: Math.round(reply.elapsedTime),
+    });
+    done();
+  });
   fastify.addHook('onSend', (req, reply, payload, done) => {
     void reply.header('x-request-id', req.id);
     done(null, payload);

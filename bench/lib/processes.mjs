@@ -8,6 +8,22 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { request } from 'undici';
 
 const running = new Set();
+const cleanups = [];
+
+/** A synchronous clean-up (say, removing a temp dir) to run however the runner exits. */
+export function onExit(fn) {
+  cleanups.push(fn);
+}
+
+function runCleanups() {
+  while (cleanups.length) {
+    try {
+      cleanups.pop()();
+    } catch {
+      // best effort on the way out
+    }
+  }
+}
 
 export class ProcessError extends Error {}
 
@@ -114,10 +130,16 @@ export function rssMiB(pid) {
   return kb / 1024;
 }
 
-process.once('exit', killAllNow);
+process.once('exit', () => {
+  killAllNow();
+  runCleanups();
+});
 for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
   process.once(signal, () => {
     process.stderr.write(`\n${signal}: stopping ${running.size} benchmark process(es)\n`);
-    stopAll().finally(() => process.exit(130));
+    stopAll().finally(() => {
+      runCleanups();
+      process.exit(130);
+    });
   });
 }

@@ -101,10 +101,30 @@ export function checkTargets(r, bare, direct) {
   return rows;
 }
 
+function notesOf(run) {
+  const notes = [];
+  const boots = run.results.filter((r) => r.byok && r.startSeconds);
+  if (boots.length)
+    notes.push(
+      `byok-proxy start-up on a fresh database (create it, migrate, store the key): ${boots.map((r) => `${r.label} ${r.startSeconds.toFixed(1)} s`).join(', ')}.`,
+    );
+  if (run.results.some((r) => r.byok))
+    notes.push(
+      'Server logs go to a file (never a pipe the runner must drain), as a container runtime collects stdout.',
+    );
+  const { start, end } = run.meta.loadAverage;
+  if (start > 0.5 || end > 0.5)
+    notes.push(
+      `Other work was running: 1-min load average ${start.toFixed(2)} at start, ${end.toFixed(2)} at end on ${run.meta.cpus} CPUs. ` +
+        'Rounds spread it over all targets, so the ratios hold better than the absolute numbers.',
+    );
+  return notes;
+}
+
 export function render(run) {
   const by = Object.fromEntries(run.results.map((r) => [r.key, r]));
   const { direct, bare, portkey } = by;
-  const ok = run.results.filter((r) => !r.error);
+  const ok = run.results.filter((r) => !r.error && !r.skipped);
   const cs = run.params.concurrency;
   const out = [];
 
@@ -119,8 +139,8 @@ export function render(run) {
       [
         'target',
         ...cs.map((c) => `req/s c=${c}`),
-        'p50',
-        'p99',
+        'seq p50',
+        'seq p99',
         'added p50 / p99 vs direct',
         `c=${cs.at(-1)} vs bare`,
         `c=${cs.at(-1)} vs portkey`,
@@ -173,7 +193,7 @@ export function render(run) {
 
   out.push('## Details', '');
   out.push(
-    `Sequential latency (${run.params.latency.requests} requests after ${run.params.latency.warmup} warm-up, one keep-alive connection, µs):`,
+    `Sequential latency (${run.params.latency.rounds} rounds × ${run.params.latency.requests} requests per target after ${run.params.latency.warmup} warm-up, one keep-alive connection):`,
     '',
     table(
       ['target', 'mean', 'p50', 'p90', 'p99', 'max'],
@@ -189,7 +209,7 @@ export function render(run) {
     '',
   );
   out.push(
-    `Throughput (autocannon, ${run.params.throughput.duration} s per concurrency; its latencies have 1 ms resolution):`,
+    `Throughput (autocannon, ${run.params.throughput.rounds} × ${run.params.throughput.duration} s per concurrency and target; its latencies have 1 ms resolution):`,
     '',
     table(
       ['target', ...cs.flatMap((c) => [`c=${c} req/s`, `c=${c} p50 / p99`])],
@@ -204,7 +224,7 @@ export function render(run) {
     '',
   );
   out.push(
-    `Streaming (${run.params.streaming.streams} sequential streams of ${run.params.stream.chunks} chunks, ${run.params.stream.chunkDelayMs} ms apart):`,
+    `Streaming (${run.params.streaming.rounds} × ${run.params.streaming.streams} sequential streams per target, ${run.params.stream.chunks} chunks ${run.params.stream.chunkDelayMs} ms apart):`,
     '',
     table(
       ['target', 'TTFB p50', 'TTFB p99', 'TTFB overhead p50 / p99', 'TTLB p50', 'TTLB p99'],
@@ -222,7 +242,7 @@ export function render(run) {
     '',
   );
   out.push(
-    'Memory (VmRSS of the proxy process):',
+    'Memory (VmRSS of the proxy process; after 10k / 100k: median of 5 readings over 2 s once the load stopped):',
     '',
     table(
       ['target', 'ready', 'after 10k', 'after 100k', 'growth 10k → 100k', 'end of run'],
@@ -239,6 +259,7 @@ export function render(run) {
     ),
     '',
   );
-  if (run.notes.length) out.push('Notes:', '', ...run.notes.map((n) => `- ${n}`), '');
+  const notes = notesOf(run);
+  if (notes.length) out.push('Notes:', '', ...notes.map((n) => `- ${n}`), '');
   return out.join('\n');
 }

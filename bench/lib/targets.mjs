@@ -5,6 +5,7 @@ import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import jwt from 'jsonwebtoken';
 import { request } from 'undici';
+import { findBackingServers, startOpenBao, startPostgres } from './backing-servers.mjs';
 import { ProcessError, freePort, start, waitForHttp } from './processes.mjs';
 
 const require = createRequire(import.meta.url);
@@ -124,28 +125,52 @@ export const TARGETS = {
   },
 };
 
-/** byok-proxy on its embedded defaults (PGlite + local store), at the given LOG_LEVEL. */
-export function byokTarget(logLevel) {
+/**
+ * byok-proxy at the given LOG_LEVEL: on its embedded defaults (PGlite + local store), or with
+ * `servers` on PostgreSQL + OpenBao (KV v2, token auth) started for it.
+ */
+export function byokTarget(logLevel, { servers = false } = {}) {
+  const found = servers ? findBackingServers() : {};
   return {
-    label: `byok-proxy (LOG_LEVEL=${logLevel})`,
+    label: servers
+      ? `byok-proxy (PostgreSQL + OpenBao, LOG_LEVEL=${logLevel})`
+      : `byok-proxy (LOG_LEVEL=${logLevel})`,
     byok: true,
+    skip: found.missing,
     async start(ctx) {
       const port = await freePort();
+      const dataDir = join(ctx.dataDir, `${servers ? 'servers-' : ''}${logLevel}`);
+      const backing = {};
+      if (servers) {
+        const [db, bao] = await Promise.all([
+          startPostgres(ctx, found.pgBin),
+          startOpenBao(ctx, found.bao),
+        ]);
+        Object.assign(backing, {
+          DATABASE_URL: db.url,
+          SECRET_STORE: 'vault',
+          VAULT_ADDR: bao.addr,
+          VAULT_AUTH: 'token',
+          VAULT_TOKEN: bao.token,
+        });
+      }
       const env = {
         ...process.env,
         PORT: String(port),
         HOST: '127.0.0.1',
-        DATA_DIR: join(ctx.dataDir, logLevel),
+        DATA_DIR: dataDir,
         LOG_LEVEL: logLevel,
         NODE_ENV: 'development',
         AUTH_JWT_SECRET: JWT_SECRET,
         OPENAI_BASE_URL: ctx.double.origin,
+        ...backing,
         ...ctx.byokEnv,
       };
-      const proc = start('byok-proxy', node, [...ctx.nodeArgs, join(ROOT, 'dist/main.js')], {
+      const name = `byok-proxy-${servers ? 'servers-' : ''}${logLevel}`;
+      const proc = start(name, node, [...ctx.nodeArgs, join(ROOT, 'dist/main.js')], {
         env,
         cwd: ROOT,
-        logFile: join(ctx.logDir, `byok-proxy-${logLevel}.log`),
+        logFile: join(ctx.logDir, `${name}.log`),
       });
       const origin = `http://127.0.0.1:${port}`;
       await waitForHttp(proc, `${origin}/healthz`, 180_000);

@@ -5,14 +5,17 @@
 // CEREBRAS_API_KEY sent straight to Cerebras, and says so.
 //
 //   BACKEND_URL=http://localhost:8080 BYOK_TOKEN=byok_... node examples/node/chat.mjs "Say hello"
+/* global console, process */
 import OpenAI from 'openai';
 
+/** @type {(name: string, fallback?: string) => string} */
 const env = (name, fallback = '') => process.env[name]?.trim() || fallback;
 const backend = env('BACKEND_URL', 'http://localhost:8080').replace(/\/+$/, '');
 const cerebrasUrl = env('CEREBRAS_BASE_URL', 'https://api.cerebras.ai').replace(/\/+$/, '');
 const model = env('MODEL', 'llama-3.3-70b');
 const prompt = process.argv.slice(2).join(' ') || 'Say hello in one short sentence.';
 
+/** @type {(baseURL: string, apiKey: string, modelId: string) => Promise<{answer: string, source: string}>} */
 async function chat(baseURL, apiKey, modelId) {
   // No retries: an unreachable proxy should fall back at once, not after backoff.
   const client = new OpenAI({ baseURL: `${baseURL}/v1`, apiKey, maxRetries: 0, timeout: 120_000 });
@@ -23,16 +26,26 @@ async function chat(baseURL, apiKey, modelId) {
   return { answer: data.choices[0]?.message?.content ?? '', source };
 }
 
+/** @type {(message: string) => never} */
 function fail(message) {
   console.error(`error: ${message}`);
   process.exit(1);
 }
 
+/** What an error says: the API's own message (without the SDK's status prefix) when it sent one. */
+function said(/** @type {unknown} */ e) {
+  if (!(e instanceof OpenAI.APIError)) return String(e);
+  const body = /** @type {unknown} */ (e.error);
+  const message = body && typeof body === 'object' && 'message' in body ? body.message : undefined;
+  return typeof message === 'string' ? message : e.message;
+}
+
 /** The connection failure's own words (ECONNREFUSED, ENOTFOUND…), not just "Connection error." */
-function reason(e) {
+function reason(/** @type {unknown} */ e) {
   let cause = e;
-  while (cause?.cause) cause = cause.cause;
-  return cause?.code ?? cause?.message ?? String(e);
+  while (cause instanceof Error && cause.cause !== undefined) cause = cause.cause;
+  if (!(cause instanceof Error)) return String(cause);
+  return 'code' in cause && typeof cause.code === 'string' ? cause.code : cause.message;
 }
 
 try {
@@ -50,11 +63,11 @@ try {
     );
   } else if (e instanceof OpenAI.APIError && e.code === 'unauthorized') {
     fail(
-      `byok-proxy did not accept BYOK_TOKEN: ${e.error?.message ?? e.message}\n` +
+      `byok-proxy did not accept BYOK_TOKEN: ${said(e)}\n` +
         'Set BYOK_TOKEN to a JWT (dev mode: npm run -s token -- --sub <you>) or a byok_ access token from the settings page.',
     );
   } else {
-    fail(e instanceof OpenAI.APIError ? (e.error?.message ?? e.message) : String(e));
+    fail(said(e));
   }
 }
 
@@ -71,7 +84,9 @@ try {
 } catch (e) {
   if (e instanceof OpenAI.AuthenticationError || e instanceof OpenAI.PermissionDeniedError)
     fail(
-      `Cerebras rejected CEREBRAS_API_KEY (HTTP ${e.status}): check the key. Cerebras said: ${e.error?.message ?? e.message}`,
+      `Cerebras rejected CEREBRAS_API_KEY (HTTP ${e.status}): check the key. Cerebras said: ${said(e)}`,
     );
-  fail(e instanceof OpenAI.APIError ? (e.error?.message ?? e.message) : String(e));
+  if (e instanceof OpenAI.APIConnectionError)
+    fail(`Cerebras at ${cerebrasUrl} is unreachable too (${reason(e)})`);
+  fail(said(e));
 }

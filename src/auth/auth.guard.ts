@@ -1,6 +1,14 @@
-import { type CanActivate, type ExecutionContext, Inject, Injectable } from '@nestjs/common';
+import {
+  type CanActivate,
+  type ExecutionContext,
+  Inject,
+  Injectable,
+  Optional,
+} from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import type { FastifyRequest } from 'fastify';
+import { AuditService } from '../audit/audit.service';
+import type { RequestOrigin } from '../audit/audit.types';
 import { AppError } from '../common/errors/app-error';
 import { APP_CONFIG, type AppConfig } from '../config/app-config';
 import { TokensService } from '../tokens/tokens.service';
@@ -62,6 +70,8 @@ export class AuthGuard implements CanActivate {
     private readonly jwt: JwtStrategy,
     private readonly tokens: TokensService,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
+    // Optional only so that unit tests can build the guard without an audit log.
+    @Optional() private readonly audit?: AuditService,
   ) {}
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
@@ -70,7 +80,7 @@ export class AuthGuard implements CanActivate {
     if (this.reflector.getAllAndOverride<boolean | undefined>(IS_PUBLIC, targets)) return true;
 
     const request = context.switchToHttp().getRequest<FastifyRequest>();
-    const caller = await this.authenticate(request.headers);
+    const caller = await this.authenticate(request.headers, request);
     if (caller.kind === 'token') checkTokenAccess(request.method, routePath(request));
     if (
       this.reflector.getAllAndOverride<boolean | undefined>(ADMIN_ONLY, targets) &&
@@ -85,8 +95,20 @@ export class AuthGuard implements CanActivate {
     return true;
   }
 
-  /** The Caller for a request's credential; throws 401 when there is none or it is not valid. */
-  async authenticate(headers: RequestHeaders): Promise<Caller> {
+  /**
+   * The Caller for a request's credential; throws 401 when there is none or it is not valid.
+   * A refused credential is audited (`origin` gives the IP and request id; pass the request).
+   */
+  async authenticate(headers: RequestHeaders, origin?: RequestOrigin): Promise<Caller> {
+    try {
+      return await this.identify(headers);
+    } catch (e) {
+      this.audit?.authFailed(e, headers, origin);
+      throw e;
+    }
+  }
+
+  private async identify(headers: RequestHeaders): Promise<Caller> {
     const credential = readCredential(headers);
     if (!credential) throw new AppError('unauthorized', MISSING_CREDENTIAL);
     if (credential.startsWith(ACCESS_TOKEN_PREFIX)) {

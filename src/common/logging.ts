@@ -1,4 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { RequestMethod } from '@nestjs/common';
 import type { Params } from 'nestjs-pino';
 import type { DestinationStream } from 'pino';
 import type { AppConfig } from '../config/app-config';
@@ -43,5 +44,14 @@ export function loggerParams(config: AppConfig, destination?: DestinationStream)
     customErrorMessage: (req: Req & { method?: string }, res: ServerResponse) =>
       `${req.method} ${res.statusCode}`,
   };
-  return { pinoHttp: destination ? [options, destination] : options };
+  return {
+    pinoHttp: destination ? [options, destination] : options,
+    // The proxy routes hijack their reply and write their own access line (UsageRecorder); the
+    // HTTP-logging middleware there only cost time on the hot path.
+    exclude: [
+      { path: 'v1', method: RequestMethod.ALL },
+      { path: 'v1/*path', method: RequestMethod.ALL },
+      { path: 'proxy/*path', method: RequestMethod.ALL },
+    ],
+  };
 }

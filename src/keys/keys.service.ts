@@ -1,9 +1,11 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
+import { AuditService, auditChanges } from '../audit/audit.service';
 import type { Caller } from '../auth/caller';
 import { AppError } from '../common/errors/app-error';
 import { keyHint, SecretValue } from '../common/secret-value';
 import type { ApiKeyEntity } from '../database/entities';
+import { toLimits } from '../limits/dto/limits.dto';
 import { ProviderRegistryService } from '../providers/provider-registry.service';
 import { SECRET_STORE, type SecretRef, type SecretStore } from '../secret-store/secret-store.port';
 import type { AdminKeyQueryDto, SaveKeyDto, UpdateKeyDto } from './dto/key-input.dto';
@@ -49,6 +51,7 @@ export class KeysService {
     private readonly registry: ProviderRegistryService,
     private readonly verifier: KeyVerifier,
     private readonly resolver: KeyResolver,
+    private readonly audit: AuditService,
   ) {}
 
   async listApiKeys(caller: Caller, scope: KeyScope): Promise<KeyMetadataDto[]> {
@@ -98,6 +101,11 @@ export class KeysService {
     }
     const result = await this.writeKey(owner, dto, secret, verifiedAt);
     this.resolver.invalidate(owner);
+    const audited = { ...result.key, ownerId: owner.ownerId };
+    this.audit.key(result.created ? 'key.create' : 'key.update', audited, {
+      keyName: dto.keyName,
+      version: result.key.version,
+    });
     return result;
   }
 
@@ -128,6 +136,7 @@ export class KeysService {
         isActive: true,
         invalid: false,
         priority: 0,
+        limits: null,
         version,
         createdAt: now,
         updatedAt: now,
@@ -172,9 +181,14 @@ export class KeysService {
           `keyName "${dto.keyName}" is already used by another ${key.provider} key: choose another name`,
         );
     }
-    const patch: Partial<ApiKeyEntity> = { ...dto, updatedAt: new Date() };
+    const { limits, ...rest } = dto;
+    const patch: Partial<ApiKeyEntity> = { ...rest, updatedAt: new Date() };
+    if (limits !== undefined) patch.limits = limits && toLimits(limits);
     await this.keys.update(id, patch);
     this.resolver.invalidate(key);
+    const changes = auditChanges(dto);
+    const toggle = Object.keys(changes).join() === 'isActive';
+    this.audit.key(toggle ? 'key.toggle' : 'key.update', key, changes);
     return KeyMetadataDto.from({ ...key, ...patch });
   }
 
@@ -200,6 +214,7 @@ export class KeysService {
       throw e;
     }
     this.resolver.invalidate(key);
+    this.audit.key('key.rotate', { ...key, ...patch }, { version });
     return KeyMetadataDto.from({ ...key, ...patch });
   }
 
@@ -217,6 +232,7 @@ export class KeysService {
     const lastVerifiedAt = new Date();
     await this.keys.update(id, { invalid: rejected, lastVerifiedAt });
     this.resolver.invalidate(key);
+    this.audit.key('key.verify', key, { valid: !rejected, upstreamStatus: status });
     return {
       valid: !rejected,
       upstreamStatus: status,
@@ -226,7 +242,9 @@ export class KeysService {
 
   /** Destroys the secret (every version) first, then the metadata: a retry finishes a half delete. */
   async deleteApiKey(caller: Caller, scope: KeyScope, id: string): Promise<void> {
-    await this.destroy(await this.find(caller, scope, id, true));
+    const key = await this.find(caller, scope, id, true);
+    await this.destroy(key);
+    this.audit.key('key.delete', key);
   }
 
   /** Admin listing across owners, keyset-paginated by (createdAt, id). */
@@ -251,6 +269,7 @@ export class KeysService {
     const key = await this.keys.findById(id);
     if (!key) throw new AppError('not_found', `No key with id ${id}`);
     await this.destroy(key);
+    this.audit.key('admin.key.delete', key);
   }
 
   async destroy(key: ApiKeyEntity): Promise<void> {

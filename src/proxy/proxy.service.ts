@@ -55,7 +55,7 @@ export class ProxyService {
       candidate: undefined,
     };
     try {
-      const caller = await this.auth.authenticate(req.headers);
+      const caller = await this.auth.authenticate(req.headers, req);
       ex.caller = caller;
       const target = this.router.route(req);
       ex.target = target;

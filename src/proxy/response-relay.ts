@@ -4,17 +4,20 @@ import { pipeline, type Transform } from 'node:stream';
 import { createBrotliDecompress, createGunzip, createInflate } from 'node:zlib';
 import type { ServerResponse } from 'node:http';
 import type { Caller } from '../auth/caller';
-import type { AppError } from '../common/errors/app-error';
+import { AppError } from '../common/errors/app-error';
 import type { KeyCandidate } from '../keys/key-resolver.service';
 import { LimitsService } from '../limits/limits.service';
 import { PriceTable } from '../usage/prices';
 import { UsageRecorder } from '../usage/usage.recorder';
 import { filterResponseHeaders } from './headers';
-import { createScrubber } from './key-scrubber';
+import { createScrubber, type Scrubber } from './key-scrubber';
 import type { ProxyTarget } from './proxy-target';
 import { isEventStream, openAiErrorEvent } from './sse';
 import { UsageSniffer } from './usage-sniffer';
 import type { UpstreamResponse } from './upstream.client';
+
+/** Answers up to this size with a known length are sent in one write. */
+const WHOLE_BODY_LIMIT = 256 * 1024;
 
 const DECODERS: Record<string, () => Transform> = {
   gzip: () => createGunzip(),
@@ -44,7 +47,8 @@ export interface Exchange {
 }
 
 /**
- * Relays an upstream response to the client as it arrives: chunk by chunk, never buffered,
+ * Relays an upstream response to the client as it arrives: chunk by chunk, never buffered
+ * (small answers of known length, which nobody streams, go in one write),
  * with any key the provider echoes replaced by its hint. A client that goes away aborts the
  * upstream; an upstream that fails mid-stream ends an SSE stream with an error event (and
  * cuts any other body), so no client mistakes it for a clean finish.
@@ -76,44 +80,50 @@ export class ResponseRelay {
     headers['x-byok-provider'] = target.provider.id;
     headers['x-byok-key-source'] = candidate.source;
     headers['x-request-id'] = ex.requestId;
-    res.writeHead(up.statusCode, headers);
-    const sse = isEventStream(up.headers['content-type']);
-    // A stream's headers go out at once (a client may wait long for the first event); other
-    // answers send headers with the first chunk, one write instead of two.
-    if (sse) res.flushHeaders();
-
     const scrubber = createScrubber(tried.map((c) => ({ value: c.secret.reveal(), hint: c.hint })));
     const sniffer = new UsageSniffer();
+    const sse = isEventStream(up.headers['content-type']);
+    const length = Number(up.headers['content-length'] ?? NaN);
     let firstChunkAt: number | undefined;
     let failure: string | undefined;
-    try {
-      for await (const chunk of body) {
-        firstChunkAt ??= performance.now();
-        sniffer.push(chunk);
-        const out = scrubber.push(chunk);
-        if (out.length && !res.write(out)) await once(res, 'drain', { signal: abort.signal });
+
+    if (!sse && length <= WHOLE_BODY_LIMIT) {
+      // A small answer of known length (a plain JSON completion): read, scrub and send it in one
+      // write with its length. Streams and large bodies take the chunk-by-chunk path below.
+      const parts: Buffer[] = [];
+      try {
+        for await (const chunk of body) parts.push(chunk);
+      } catch (e) {
+        if (abort.signal.aborted) throw e;
+        const code = (e as { code?: string }).code ?? (e as Error).name;
+        throw new AppError(
+          'upstream_unavailable',
+          `${target.provider.name} failed mid-response (${code})`,
+        );
       }
-      res.end(scrubber.flush());
-    } catch (e) {
-      if (abort.signal.aborted) {
-        failure = 'client_closed';
-      } else {
-        failure = (e as { code?: string }).code ?? (e as Error).name;
-        this.logger.warn(`${target.provider.id} failed mid-response (${failure})`);
-        if (sse && !res.destroyed) {
-          res.end(
-            Buffer.concat([
-              scrubber.flush(),
-              openAiErrorEvent(
-                'upstream_unavailable',
-                `${target.provider.name} stopped mid-stream (${failure}); the response is incomplete`,
-                'api_error',
-              ),
-            ]),
-          );
-        } else {
-          res.destroy();
+      const whole = Buffer.concat(parts);
+      firstChunkAt = performance.now();
+      sniffer.push(whole);
+      const out = Buffer.concat([scrubber.push(whole), scrubber.flush()]);
+      headers['content-length'] = String(out.length);
+      res.writeHead(up.statusCode, headers);
+      res.end(out);
+    } else {
+      res.writeHead(up.statusCode, headers);
+      // A stream's headers go out at once: a client may wait long for the first event.
+      if (sse) res.flushHeaders();
+      try {
+        for await (const chunk of body) {
+          firstChunkAt ??= performance.now();
+          sniffer.push(chunk);
+          const out = scrubber.push(chunk);
+          if (out.length && !res.write(out)) await once(res, 'drain', { signal: abort.signal });
         }
+        res.end(scrubber.flush());
+      } catch (e) {
+        failure = abort.signal.aborted
+          ? 'client_closed'
+          : this.endBroken(res, target, e, sse, scrubber);
       }
     }
     const usage = sniffer.usage();
@@ -137,6 +147,30 @@ export class ResponseRelay {
           this.prices.cost(target.provider.id, model ?? null, prompt, completion),
         )
         .catch((e: unknown) => this.logger.warn(`Counting tokens failed: ${(e as Error).message}`));
+  }
+
+  /** Ends a response whose upstream failed mid-body: an SSE error event, or a cut connection. */
+  private endBroken(
+    res: ServerResponse,
+    target: ProxyTarget,
+    e: unknown,
+    sse: boolean,
+    scrubber: Scrubber,
+  ): string {
+    const failure = (e as { code?: string }).code ?? (e as Error).name;
+    this.logger.warn(`${target.provider.id} failed mid-response (${failure})`);
+    if (sse && !res.destroyed) {
+      const message = `${target.provider.name} stopped mid-stream (${failure}); the response is incomplete`;
+      res.end(
+        Buffer.concat([
+          scrubber.flush(),
+          openAiErrorEvent('upstream_unavailable', message, 'api_error'),
+        ]),
+      );
+    } else {
+      res.destroy();
+    }
+    return failure;
   }
 
   recordFailure(ex: Exchange, err: AppError): void {

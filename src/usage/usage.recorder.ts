@@ -118,6 +118,16 @@ export class UsageRecorder implements OnModuleInit, OnApplicationShutdown {
       completionTokens: u.usage?.completionTokens ?? null,
       requestId: ex.requestId.slice(0, 128),
     });
+    this.logger.log({
+      msg: 'proxied',
+      reqId: ex.requestId,
+      provider: target.provider.id,
+      model: u.model,
+      status: u.status,
+      keySource: c?.source,
+      ms: Math.round(now - ex.started),
+      ...(u.errorType ? { error: u.errorType } : {}),
+    });
     if (c?.keyId && u.status < 400) this.touch(c.keyId);
     if (this.queue.length >= MAX_BATCH) void this.flush();
   }

@@ -130,6 +130,7 @@ describe.each(modes)('key management API over HTTP: $name', (mode) => {
         'keyName',
         'lastUsedAt',
         'lastVerifiedAt',
+        'limits',
         'ownerType',
         'priority',
         'provider',

@@ -147,6 +147,23 @@ async function listKeys(sub: string): Promise<KeyShape[]> {
   return ((await api.as(jwt(sub)).get('/api/user/api-keys')).json as { data: KeyShape[] }).data;
 }
 
+/** One chat completion through the proxy as `sub`; resolves with the usage rows once written. */
+async function chatAndWaitForUsage(sub: string): Promise<{ requests: number }[]> {
+  const client = api.as(jwt(sub));
+  const chat = { model: 'cerebras/llama-3.3-70b', messages: [{ role: 'user', content: 'hi' }] };
+  expect((await client.post('/v1/chat/completions', chat)).status).toBe(200);
+  // Usage rows are written off the request path, about once a second.
+  const deadline = Date.now() + 15_000;
+  let rows: { requests: number }[] = [];
+  while (!rows.length && Date.now() < deadline) {
+    await new Promise((r) => setTimeout(r, 250));
+    const res = await client.get('/api/user/usage?groupBy=key');
+    expect(res.status).toBe(200);
+    rows = (res.json as { data: { requests: number }[] }).data;
+  }
+  return rows;
+}
+
 test('serves the page at / to anyone, with a strict CSP, and leaves the API surfaces alone', async () => {
   const page = await fetch(`${running.url}/`);
   expect(page.status).toBe(200);
@@ -361,30 +378,33 @@ test('is read-only when signed in with a byok_ access token', async () => {
   expect(await writeControls.count()).toBe(0);
 });
 
-test('shows usage only when /api/user/usage answers', async () => {
-  const { id } = await saveKey('uma', 'metered', rawKey('u5u5'));
-  const real = await api.as(jwt('uma')).get('/api/user/usage');
+test('shows usage per key from /api/user/usage, and hides the section on 404', async () => {
+  await saveKey('uma', 'metered', rawKey('u5u5'));
+  const rows = await chatAndWaitForUsage('uma');
+  expect(rows).toMatchObject([{ requests: 1 }]);
+
   let page = await signIn(jwt('uma'));
-  await keyRow(page, 'metered').waitFor();
-  expect(await page.locator('#usage').isVisible()).toBe(real.status !== 404);
+  const usage = page.locator('#usage');
+  await usage.locator('tbody tr').waitFor();
+  const cells = await usage.locator('tbody td').allInnerTexts();
+  expect(cells.slice(0, 4)).toEqual(['metered (…u5u5)', 'Cerebras', '1', '0']);
   await page.close();
 
-  // Until the endpoint ships, its answer is stood in for at the browser's network layer.
-  await context.route('**/api/user/usage', (route) =>
+  // A server without the endpoint (an older release) answers 404: no usage section at all.
+  await context.route('**/api/user/usage?*', (route) =>
     route.fulfill({
-      status: 200,
-      contentType: 'application/json',
-      body: JSON.stringify({ data: [{ keyId: id, provider: 'cerebras', requests: 1234 }] }),
+      status: 404,
+      contentType: 'application/problem+json',
+      body: JSON.stringify({
+        status: 404,
+        code: 'not_found',
+        detail: 'Cannot GET /api/user/usage',
+      }),
     }),
   );
   page = await signIn(jwt('uma'));
-  const usage = page.locator('#usage');
-  await usage.waitFor();
-  expect(await usage.locator('tbody td').allInnerTexts()).toEqual([
-    'metered (…u5u5)',
-    'cerebras',
-    '1,234',
-  ]);
+  await keyRow(page, 'metered').waitFor();
+  expect(await page.locator('#usage').isHidden()).toBe(true);
 });
 
 test('writes a screenshot of the keys page to docs/settings.png', async () => {
@@ -395,6 +415,19 @@ test('writes a screenshot of the keys page to docs/settings.png', async () => {
   double.rejectKey(rejected);
   await api.as(jwt('alex')).post(`/api/user/api-keys/${id}/verify`);
   await api.as(jwt('alex')).post('/api/user/tokens', { name: 'laptop CLI' });
+  expect(await chatAndWaitForUsage('alex')).toHaveLength(1);
+  // Real answers with their timestamps pinned, so the committed image only changes with the page.
+  await context.route(/\/api\/user\/(api-keys|tokens|usage)(\?.*)?$/, async (route) => {
+    if (route.request().method() !== 'GET') return route.continue();
+    const res = await route.fetch();
+    const body = (await res.json()) as { data: Record<string, unknown>[]; from?: string };
+    if (body.from)
+      Object.assign(body, { from: '2026-01-01T00:00:00.000Z', to: '2026-01-31T00:00:00.000Z' });
+    for (const row of body.data)
+      for (const field of ['createdAt', 'updatedAt', 'lastUsedAt', 'lastVerifiedAt'])
+        if (row[field]) row[field] = '2026-01-15T09:30:00.000Z';
+    await route.fulfill({ response: res, json: body });
+  });
   const page = await signIn(jwt('alex'));
   await page.getByLabel('Priority of team backup').fill('1');
   await page.getByLabel('Priority of team backup').press('Tab');

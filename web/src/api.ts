@@ -41,6 +41,23 @@ export interface VerifyResult {
   lastVerifiedAt: string;
 }
 
+/** One row of GET /api/user/usage?groupBy=key: `group` is a key id, or `env:<provider>`. */
+export interface UsageRow {
+  group: string;
+  requests: number;
+  errors: number;
+  promptTokens: number;
+  completionTokens: number;
+  cost: number | null;
+  currency: string;
+}
+
+export interface UsageReport {
+  data: UsageRow[];
+  from: string;
+  to: string;
+}
+
 export interface Answer<T> {
   status: number;
   body: T;

@@ -168,8 +168,7 @@ function rotateForm(ctx: Ctx, k: Key): HTMLFormElement {
     { class: 'card', 'aria-label': `Rotate ${k.keyName}` },
     h('label', { for: 'rotate-value' }, `New API key for ${label(k)}`),
     input,
-    h('button', { type: 'submit' }, 'Save new key'),
-    cancel,
+    h('div', { class: 'buttons' }, h('button', { type: 'submit' }, 'Save new key'), cancel),
   );
   form.noValidate = true;
   const close = (): void => {

@@ -13,6 +13,7 @@ import {
 import { byId, h, replace, table, when } from './dom';
 import { providerName, reloadKeys, renderKeys } from './keys';
 import { act, confirmAction, fail, say } from './ui';
+import { loadUsage } from './usage';
 
 export interface Session {
   token: string;
@@ -168,47 +169,6 @@ async function revokeToken(c: Ctx, t: AccessToken, opener: HTMLElement): Promise
   await reloadTokens(c);
   byId('tokens-h').focus();
   say(`Revoked the access token "${t.name}".`);
-}
-
-/** GET /api/user/usage arrives in a later release: the section shows only once it answers. */
-async function loadUsage(c: Ctx): Promise<void> {
-  const section = byId('usage');
-  let rows: Record<string, unknown>[];
-  try {
-    const res = await c.call<{ data?: unknown }>('GET', '/api/user/usage');
-    rows = Array.isArray(res.body?.data) ? (res.body.data as Record<string, unknown>[]) : [];
-  } catch (e) {
-    section.hidden = (e as ApiError).status === 404;
-    replace(
-      byId('usage-body'),
-      h('p', { class: 'error' }, `Usage unavailable: ${(e as Error).message}`),
-    );
-    return;
-  }
-  section.hidden = false;
-  const names = new Map(c.s.keys.map((k) => [k.id, `${k.keyName} (${k.keyHint})`]));
-  const cols = [...new Set(rows.flatMap((r) => Object.keys(r)))].filter((col) =>
-    rows.every((r) => r[col] === null || typeof r[col] !== 'object'),
-  );
-  const title = (col: string): string =>
-    col === 'keyId' ? 'Key' : col.replace(/([A-Z])/g, ' $1').replace(/^./, (x) => x.toUpperCase());
-  const cell = (col: string, v: unknown): Node => {
-    let text = '—';
-    if (col === 'keyId' && typeof v === 'string') text = names.get(v) ?? v;
-    else if (typeof v === 'number') text = v.toLocaleString();
-    else if (typeof v === 'string' || typeof v === 'boolean') text = String(v);
-    return document.createTextNode(text);
-  };
-  replace(
-    byId('usage-body'),
-    rows.length
-      ? table(
-          'Usage',
-          cols.map(title),
-          rows.map((r) => cols.map((col) => cell(col, r[col]))),
-        )
-      : h('p', {}, 'No usage recorded yet.'),
-  );
 }
 
 function wire(): void {

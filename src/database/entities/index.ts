@@ -2,7 +2,19 @@ import { AccessTokenEntity } from './access-token.entity';
 import { ApiKeyEntity } from './api-key.entity';
 import { LocalSecretEntity } from './local-secret.entity';
 import { UsageEventEntity } from './usage-event.entity';
+import { UsageDailyEntity } from './usage-daily.entity';
+import { AuditEventEntity } from './audit-event.entity';
+import { UserLimitsEntity } from './user-limits.entity';
 
 export { AccessTokenEntity, ApiKeyEntity, LocalSecretEntity, UsageEventEntity };
+export { UsageDailyEntity, AuditEventEntity, UserLimitsEntity };
 
-export const ENTITIES = [ApiKeyEntity, AccessTokenEntity, LocalSecretEntity, UsageEventEntity];
+export const ENTITIES = [
+  ApiKeyEntity,
+  AccessTokenEntity,
+  LocalSecretEntity,
+  UsageEventEntity,
+  UsageDailyEntity,
+  AuditEventEntity,
+  UserLimitsEntity,
+];

@@ -1,5 +1,12 @@
 import { Init1764400000000 } from './1764400000000-init';
 import { UsageEvents1764500000000 } from './1764500000000-usage-events';
+import { UsageDailyAudit1764600000000 } from './1764600000000-usage-daily-audit';
+import { Limits1764700000000 } from './1764700000000-limits';
 
 /** Every migration, in order. Additive first, so old pods keep serving while they run. */
-export const MIGRATIONS = [Init1764400000000, UsageEvents1764500000000];
+export const MIGRATIONS = [
+  Init1764400000000,
+  UsageEvents1764500000000,
+  UsageDailyAudit1764600000000,
+  Limits1764700000000,
+];

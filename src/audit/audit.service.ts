@@ -1,0 +1,204 @@
+import {
+  type BeforeApplicationShutdown,
+  Injectable,
+  Logger,
+  type OnModuleInit,
+} from '@nestjs/common';
+import type { Caller } from '../auth/caller';
+import { MISSING_CREDENTIAL, type RequestHeaders } from '../auth/credential';
+import { AppError } from '../common/errors/app-error';
+import type { AuditEventEntity } from '../database/entities';
+import { rangeEnd, rangeStart } from '../usage/dto/iso-date';
+import { AuditRepository } from './audit.repository';
+import type { AuditAction, AuditDetail, AuditedKey, RequestOrigin } from './audit.types';
+import { AuditEventDto, type AuditListDto, type AuditQueryDto } from './dto/audit.dto';
+import { currentRequest } from './request-context';
+
+export interface AuditInput {
+  action: AuditAction;
+  /** Defaults to the caller of the current /api request; null records an anonymous actor. */
+  actor?: Caller | null;
+  targetType?: 'key' | 'token';
+  targetId?: string;
+  key?: AuditedKey;
+  detail?: AuditDetail;
+  origin?: RequestOrigin;
+}
+
+type AuditRow = Omit<AuditEventEntity, 'id'>;
+
+const FLUSH_MS = 1000;
+const MAX_BATCH = 500;
+/** Rows kept while the database is away; past that the oldest are dropped (and counted in logs). */
+const MAX_QUEUE = 50_000;
+/** Anything token-shaped in a failure reason is cut out, in case a message ever quotes one. */
+const TOKEN_LIKE = /[\w.~+/=-]{24,}/g;
+
+function encodeCursor(e: AuditEventEntity): string {
+  return Buffer.from(`${e.at.toISOString()}|${e.id}`).toString('base64url');
+}
+
+function decodeCursor(cursor: string): { at: Date; id: string } {
+  const [at, id] = Buffer.from(cursor, 'base64url').toString().split('|');
+  const date = new Date(at ?? '');
+  if (!id || !/^\d{1,19}$/.test(id) || Number.isNaN(date.getTime()))
+    throw new AppError('validation_failed', 'cursor is not a nextCursor from a previous page');
+  return { at: date, id };
+}
+
+/**
+ * A change request as audit detail: plain values kept, anything structured as compact JSON.
+ * Only for inputs that hold no secret (a key update, never a save or rotate body).
+ */
+export function auditChanges(patch: object): AuditDetail {
+  const out: AuditDetail = {};
+  for (const [k, v] of Object.entries(patch) as [string, unknown][]) {
+    if (v === undefined) continue;
+    out[k] =
+      v === null || typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean'
+        ? v
+        : JSON.stringify(v).slice(0, 500);
+  }
+  return out;
+}
+
+const cut = (v: string | undefined | null, n: number): string | null =>
+  v === undefined || v === null ? null : v.slice(0, n);
+
+/**
+ * The audit log. `record()` costs a push onto a queue and one structured log line; rows are
+ * written in batches every second (like usage rows), so auditing never adds a database round
+ * trip to the request it describes. Rows carry metadata only: a key by id and hint.
+ */
+@Injectable()
+export class AuditService implements OnModuleInit, BeforeApplicationShutdown {
+  private readonly logger = new Logger('Audit');
+  private queue: AuditRow[] = [];
+  private dropped = 0;
+  private timer?: NodeJS.Timeout;
+  private flushing?: Promise<void>;
+
+  constructor(private readonly rows: AuditRepository) {}
+
+  onModuleInit(): void {
+    this.timer = setInterval(() => void this.flush(), FLUSH_MS);
+    this.timer.unref();
+  }
+
+  // Before TypeORM closes its pool (onApplicationShutdown), so the last rows still get written.
+  async beforeApplicationShutdown(): Promise<void> {
+    clearInterval(this.timer);
+    await this.flush();
+  }
+
+  record(input: AuditInput): void {
+    const ctx = currentRequest();
+    const actor = input.actor === undefined ? ctx?.caller : input.actor;
+    const key = input.key;
+    const row: AuditRow = {
+      at: new Date(),
+      actorSub: cut(actor?.sub, 255),
+      actorKind: actor?.kind ?? 'anonymous',
+      action: input.action,
+      targetType: input.targetType ?? (key ? 'key' : null),
+      targetId: cut(input.targetId ?? key?.id, 255),
+      keyHint: cut(key?.keyHint, 8),
+      provider: cut(key?.provider, 64),
+      ownerType: cut(key?.ownerType, 8),
+      ownerId: cut(key?.ownerId, 255),
+      ip: cut(input.origin?.ip ?? ctx?.ip, 64),
+      requestId: cut(input.origin?.id ?? ctx?.requestId, 128),
+      detail: input.detail ?? null,
+    };
+    const { at, ...fields } = row;
+    this.logger.log({ msg: `audit ${row.action}`, audit: { ...fields, at: at.toISOString() } });
+    if (this.queue.length >= MAX_QUEUE) {
+      this.queue.shift();
+      this.dropped++;
+    }
+    this.queue.push(row);
+    if (this.queue.length >= MAX_BATCH) void this.flush();
+  }
+
+  /** A key operation by the current caller. */
+  key(action: AuditAction, key: AuditedKey, detail?: AuditDetail): void {
+    this.record({ action, key, detail });
+  }
+
+  /**
+   * A credential the guard refused. A request with no credential at all is not an attempt and
+   * is not recorded (every anonymous probe would fill the log). The reason is the message the
+   * client got, which never quotes the credential; token-shaped text is cut out all the same.
+   */
+  authFailed(error: unknown, headers: RequestHeaders, origin?: RequestOrigin): void {
+    if (!(error instanceof AppError) || error.code !== 'unauthorized') return;
+    if (error.message === MISSING_CREDENTIAL) return;
+    const auth = headers.authorization ?? headers['x-api-key'];
+    const presented = (Array.isArray(auth) ? auth.join(' ') : (auth ?? '')).trim();
+    this.record({
+      action: 'auth.failed',
+      actor: null,
+      origin,
+      detail: {
+        reason: error.message.replace(TOKEN_LIKE, '[redacted]').slice(0, 300),
+        credential: /(^|\s)byok_/i.test(presented)
+          ? 'access_token'
+          : /^bearer\s/i.test(presented) || !headers.authorization
+            ? 'jwt'
+            : 'unsupported',
+        path: (origin?.url ?? '').split('?')[0].slice(0, 200),
+      },
+    });
+  }
+
+  /** Newest first; this replica's queued rows are written first, so a change is seen at once. */
+  async list(q: AuditQueryDto): Promise<AuditListDto> {
+    const limit = q.limit ?? 50;
+    await this.flush();
+    const rows = await this.rows.list({
+      action: q.action,
+      actorSub: q.actorSub,
+      targetId: q.targetId,
+      from: q.from ? rangeStart(q.from) : undefined,
+      to: q.to ? rangeEnd(q.to) : undefined,
+      before: q.cursor ? decodeCursor(q.cursor) : undefined,
+      limit: limit + 1,
+    });
+    const page = rows.slice(0, limit);
+    const last = page.at(-1);
+    return {
+      data: page.map((e) => AuditEventDto.from(e)),
+      nextCursor: rows.length > limit && last ? encodeCursor(last) : null,
+    };
+  }
+
+  /** Writes what is queued; one flush at a time. Reads and tests call it to see rows at once. */
+  async flush(): Promise<void> {
+    while (this.flushing) await this.flushing;
+    if (!this.queue.length) return;
+    this.flushing = this.write().finally(() => (this.flushing = undefined));
+    await this.flushing;
+  }
+
+  private async write(): Promise<void> {
+    const batch = this.queue.splice(0, this.queue.length);
+    let i = 0;
+    try {
+      for (; i < batch.length; i += MAX_BATCH)
+        await this.rows.insert(batch.slice(i, i + MAX_BATCH));
+    } catch (e) {
+      // Put back what was not written for the next try: nothing is lost, nothing doubled.
+      this.queue = batch.slice(i).concat(this.queue);
+      const over = this.queue.length - MAX_QUEUE;
+      if (over > 0) {
+        this.queue = this.queue.slice(over);
+        this.dropped += over;
+      }
+      this.logger.warn(`Audit write failed, will retry: ${(e as Error).message}`);
+    }
+    if (this.dropped) {
+      this.logger.error(`${this.dropped} audit rows dropped: the database was away too long`);
+      this.dropped = 0;
+    }
+  }
+}

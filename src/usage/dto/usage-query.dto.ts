@@ -1,0 +1,53 @@
+import { ApiPropertyOptional } from '@nestjs/swagger';
+import { IsIn, IsOptional, IsString, MaxLength, MinLength } from 'class-validator';
+import { IsoDateOrTime } from './iso-date';
+
+export const USAGE_GROUPS = ['key', 'provider', 'model', 'day'] as const;
+export type UsageGroupBy = (typeof USAGE_GROUPS)[number];
+
+export class UsageQueryDto {
+  @ApiPropertyOptional({
+    example: '2026-11-01',
+    description:
+      'Start (inclusive): an ISO 8601 date (UTC midnight) or date-time with a zone. Default: 30 days before `to`.',
+  })
+  @IsoDateOrTime('from')
+  from?: string;
+
+  @ApiPropertyOptional({
+    example: '2026-11-30',
+    description:
+      'End: a date includes that whole day (UTC); a date-time is exclusive. Default: now.',
+  })
+  @IsoDateOrTime('to')
+  to?: string;
+
+  @ApiPropertyOptional({ enum: USAGE_GROUPS, default: 'day' })
+  @IsOptional()
+  @IsIn(USAGE_GROUPS, { message: `groupBy must be one of ${USAGE_GROUPS.join(', ')}` })
+  groupBy?: UsageGroupBy;
+
+  @ApiPropertyOptional({
+    enum: ['user', 'org'],
+    default: 'user',
+    description: "`org`: your organisation's keys (organisation admins only).",
+  })
+  @IsOptional()
+  @IsIn(['user', 'org'], { message: 'scope must be user or org' })
+  scope?: 'user' | 'org';
+
+  @ApiPropertyOptional({
+    enum: ['user', 'org', 'env'],
+    description: "Administrators only: whose usage. `env` is the operator's keys.",
+  })
+  @IsOptional()
+  @IsIn(['user', 'org', 'env'], { message: 'ownerType must be user, org or env' })
+  ownerType?: 'user' | 'org' | 'env';
+
+  @ApiPropertyOptional({ description: 'Administrators only: the user sub or organisation id.' })
+  @IsOptional()
+  @IsString({ message: 'ownerId must be a string' })
+  @MinLength(1, { message: 'ownerId must not be empty' })
+  @MaxLength(255, { message: 'ownerId must be at most 255 characters' })
+  ownerId?: string;
+}
