@@ -6,6 +6,7 @@ import { AppError } from '../common/errors/app-error';
 import { APP_CONFIG, type AppConfig } from '../config/app-config';
 import { UserLimitsEntity } from '../database/entities';
 import type { KeyCandidate } from '../keys/key-resolver.service';
+import { MetricsService } from '../metrics/metrics.service';
 import { COUNTER_STORE, type CounterStore } from './counter-store';
 import { isUnlimited, type LimitKind, limitOf, type Limits, NO_LIMITS, windowOf } from './limits';
 
@@ -38,19 +39,26 @@ export class LimitsService {
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     @Inject(COUNTER_STORE) private readonly counters: CounterStore,
     @InjectRepository(UserLimitsEntity) private readonly repo: Repository<UserLimitsEntity>,
+    private readonly metrics: MetricsService,
   ) {}
 
   /** Counts the request against the caller's limits; throws 429 rate_limited when one is spent. */
   async admitUser(caller: Caller): Promise<void> {
     const limits = await this.userLimits(caller.sub);
     const over = await this.admit(`u:${caller.sub}`, limits, 'user');
-    if (over) throw rateLimited(over);
+    if (over) {
+      this.metrics.rateLimited('user', over.kind);
+      throw rateLimited(over);
+    }
   }
 
   /** Counts the request against a key's own limits; returns the spent one, if any. */
   admitKey(c: KeyCandidate): Promise<Exceeded | undefined> {
     if (!c.keyId || !c.limits) return Promise.resolve(undefined);
-    return this.admit(`k:${c.keyId}`, c.limits, 'key');
+    return this.admit(`k:${c.keyId}`, c.limits, 'key').then((over) => {
+      if (over) this.metrics.rateLimited('key', over.kind);
+      return over;
+    });
   }
 
   /** Adds what a response used to the token and budget windows of the user and the key. */

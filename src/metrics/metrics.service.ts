@@ -63,8 +63,47 @@ export class MetricsService {
     registers: [this.registry],
   });
 
+  private readonly limited = new Counter({
+    name: 'byok_rate_limited_total',
+    help: 'Requests refused or keys skipped by one of our own limits, by scope and limit type',
+    labelNames: ['scope', 'limit'],
+    registers: [this.registry],
+  });
+
+  private readonly usageTokens = new Counter({
+    name: 'byok_usage_tokens_total',
+    help: 'Tokens reported by providers, by provider, key source and token type',
+    labelNames: ['provider', 'key_source', 'token_type'],
+    registers: [this.registry],
+  });
+
+  private readonly usageCost = new Counter({
+    name: 'byok_usage_cost_usd_total',
+    help: 'Estimated cost in USD from the price table (models without a price are not counted)',
+    labelNames: ['provider', 'key_source'],
+    registers: [this.registry],
+  });
+
   constructor() {
     collectDefaultMetrics({ register: this.registry });
+  }
+
+  rateLimited(scope: string, limit: string): void {
+    this.limited.inc({ scope, limit });
+  }
+
+  usage(
+    provider: string,
+    keySource: string,
+    input: number,
+    output: number,
+    costUsd: number | null,
+  ) {
+    if (input)
+      this.usageTokens.inc({ provider, key_source: keySource, token_type: 'input' }, input);
+    if (output)
+      this.usageTokens.inc({ provider, key_source: keySource, token_type: 'output' }, output);
+    if (costUsd) this.usageCost.inc({ provider, key_source: keySource }, costUsd);
   }
 
   observe(s: OperationSample): void {

@@ -7,6 +7,7 @@ import type { Caller } from '../auth/caller';
 import { AppError } from '../common/errors/app-error';
 import type { KeyCandidate } from '../keys/key-resolver.service';
 import { LimitsService } from '../limits/limits.service';
+import { MetricsService } from '../metrics/metrics.service';
 import { PriceTable } from '../usage/prices';
 import { UsageRecorder } from '../usage/usage.recorder';
 import { filterResponseHeaders } from './headers';
@@ -61,6 +62,7 @@ export class ResponseRelay {
     private readonly usage: UsageRecorder,
     private readonly limits: LimitsService,
     private readonly prices: PriceTable,
+    private readonly metrics: MetricsService,
   ) {}
 
   async relay(
@@ -138,15 +140,12 @@ export class ResponseRelay {
     });
     const prompt = usage.promptTokens ?? 0;
     const completion = usage.completionTokens ?? 0;
-    if (ex.caller && prompt + completion > 0)
-      this.limits
-        .record(
-          ex.caller,
-          candidate,
-          prompt + completion,
-          this.prices.cost(target.provider.id, model ?? null, prompt, completion),
-        )
-        .catch((e: unknown) => this.logger.warn(`Counting tokens failed: ${(e as Error).message}`));
+    if (!ex.caller || prompt + completion === 0) return;
+    const cost = this.prices.cost(target.provider.id, model ?? null, prompt, completion);
+    this.metrics.usage(target.provider.id, candidate.source, prompt, completion, cost);
+    this.limits
+      .record(ex.caller, candidate, prompt + completion, cost)
+      .catch((e: unknown) => this.logger.warn(`Counting tokens failed: ${(e as Error).message}`));
   }
 
   /** Ends a response whose upstream failed mid-body: an SSE error event, or a cut connection. */

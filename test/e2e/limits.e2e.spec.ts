@@ -68,6 +68,11 @@ describe.each(STORE_MODES)('limits: $name', (mode) => {
     expect(limited.headers['x-byok-ratelimit-remaining']).toBe('0');
     expect(Number(limited.headers['retry-after'])).toBeGreaterThan(0);
     expect(Number(limited.headers['x-byok-ratelimit-reset'])).toBeLessThanOrEqual(60);
+    const metrics = await fetch(`${app.url}/metrics`).then((r) => r.text());
+    expect(metrics).toMatch(/byok_rate_limited_total\{scope="user",limit="rpm"\} 4/);
+    expect(metrics).toMatch(
+      /byok_usage_tokens_total\{provider="cerebras",key_source="user",token_type="output"\} \d+/,
+    );
   });
 
   it('a key over its own limit is skipped for the next key; when all are spent, 429 scope key', async () => {
