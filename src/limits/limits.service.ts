@@ -69,8 +69,11 @@ export class LimitsService {
     costUsd: number | null,
   ) {
     if (tokens <= 0 && !costUsd) return;
-    const scopes = [`u:${caller.sub}`];
-    if (c?.keyId && c.limits && !isUnlimited(c.limits)) scopes.push(`k:${c.keyId}`);
+    // Only scopes with a token or budget limit are counted: the rest would be work for nothing.
+    const scopes: string[] = [];
+    if (countsTokens(await this.userLimits(caller.sub))) scopes.push(`u:${caller.sub}`);
+    if (c?.keyId && c.limits && countsTokens(c.limits)) scopes.push(`k:${c.keyId}`);
+    if (!scopes.length) return;
     const now = Date.now();
     await this.counters.add(
       scopes.flatMap((s) => [
@@ -124,6 +127,9 @@ export class LimitsService {
     return undefined;
   }
 }
+
+const countsTokens = (l: Limits): boolean =>
+  l.tokensPerMinute !== null || l.tokensPerDay !== null || l.monthlyBudgetUsd !== null;
 
 /** The 429 in the OpenAI envelope, with headers that say which limit and when it resets. */
 export function rateLimited(e: Exceeded): AppError {

@@ -31,6 +31,10 @@ export interface OperationSample {
 export class MetricsService {
   readonly registry = new Registry();
   private readonly models = new Set<string>();
+  private readonly bound = new Map<
+    string,
+    Record<'duration' | 'firstChunk' | 'input' | 'output', { observe(v: number): void }>
+  >();
 
   private readonly duration = new Histogram({
     name: 'gen_ai_client_operation_duration_seconds',
@@ -107,18 +111,33 @@ export class MetricsService {
   }
 
   observe(s: OperationSample): void {
-    const labels = {
-      gen_ai_provider_name: s.provider,
-      gen_ai_request_model: this.modelLabel(s.model),
-      gen_ai_operation_name: s.operation,
-    };
-    this.duration.observe({ ...labels, error_type: s.errorType ?? '' }, s.seconds);
-    if (s.firstChunkSeconds !== undefined) this.firstChunk.observe(labels, s.firstChunkSeconds);
-    if (s.promptTokens !== undefined)
-      this.tokens.observe({ ...labels, gen_ai_token_type: 'input' }, s.promptTokens);
-    if (s.completionTokens !== undefined)
-      this.tokens.observe({ ...labels, gen_ai_token_type: 'output' }, s.completionTokens);
+    const c = this.children(s.provider, this.modelLabel(s.model), s.operation, s.errorType ?? '');
+    c.duration.observe(s.seconds);
+    if (s.firstChunkSeconds !== undefined) c.firstChunk.observe(s.firstChunkSeconds);
+    if (s.promptTokens !== undefined) c.input.observe(s.promptTokens);
+    if (s.completionTokens !== undefined) c.output.observe(s.completionTokens);
     this.requests.inc({ provider: s.provider, status: String(s.status), key_source: s.keySource });
+  }
+
+  /** Label-bound children, built once per label set: validating labels per request was hot. */
+  private children(provider: string, model: string, operation: string, errorType: string) {
+    const id = `${provider}\u0000${model}\u0000${operation}\u0000${errorType}`;
+    let c = this.bound.get(id);
+    if (!c) {
+      const labels = {
+        gen_ai_provider_name: provider,
+        gen_ai_request_model: model,
+        gen_ai_operation_name: operation,
+      };
+      c = {
+        duration: this.duration.labels({ ...labels, error_type: errorType }),
+        firstChunk: this.firstChunk.labels(labels),
+        input: this.tokens.labels({ ...labels, gen_ai_token_type: 'input' }),
+        output: this.tokens.labels({ ...labels, gen_ai_token_type: 'output' }),
+      };
+      this.bound.set(id, c);
+    }
+    return c;
   }
 
   private modelLabel(model?: string): string {
