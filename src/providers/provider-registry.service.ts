@@ -1,7 +1,7 @@
+import { parseConfigYaml } from '../config/yaml';
 import { Inject, Injectable } from '@nestjs/common';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { parse } from 'yaml';
 import { APP_CONFIG, type AppConfig, ConfigError } from '../config/app-config';
 import { AppError } from '../common/errors/app-error';
 import { SecretValue } from '../common/secret-value';
@@ -73,12 +73,7 @@ function normalizePrefix(value: unknown): string {
 
 /** A PROVIDERS_FILE holds a YAML list of records or a map keyed by id. */
 export function parseProviderYaml(text: string, source: string): Raw[] {
-  let doc: unknown;
-  try {
-    doc = parse(text);
-  } catch (err) {
-    throw new ConfigError(`${source}: invalid YAML: ${(err as Error).message}`);
-  }
+  const doc = parseConfigYaml(text, source);
   if (doc === null || doc === undefined) return [];
   if (Array.isArray(doc)) {
     const bad = doc.findIndex((r) => !isObject(r));

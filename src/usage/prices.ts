@@ -1,6 +1,6 @@
+import { parseConfigYaml } from '../config/yaml';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { parse } from 'yaml';
 import { type AppConfig, ConfigError } from '../config/app-config';
 
 /** USD per 1M tokens for one provider's model (or every model id starting with `model`). */
@@ -32,12 +32,7 @@ export function pricesPath(dir = __dirname): string {
 
 /** A map of provider id → list of `{model, match?, input, output}`; every problem is named. */
 export function parsePriceYaml(text: string, source: string): PriceEntry[] {
-  let doc: unknown;
-  try {
-    doc = parse(text);
-  } catch (err) {
-    throw new ConfigError(`${source}: invalid YAML: ${(err as Error).message}`);
-  }
+  const doc = parseConfigYaml(text, source);
   if (doc === null || doc === undefined) return [];
   if (!isObject(doc))
     throw new ConfigError(`${source}: expected a map of provider id to a list of prices`);

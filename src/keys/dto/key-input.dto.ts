@@ -1,3 +1,4 @@
+import { applyDecorators } from '@nestjs/common';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform, Type } from 'class-transformer';
 import { LimitsDto } from '../../limits/dto/limits.dto';
@@ -27,6 +28,19 @@ const KEY_SHAPE = /^[\x21-\x7e]+$/;
 const KEY_MESSAGE =
   'apiKey must be the key as the provider shows it: printable characters, no spaces';
 
+/** The raw key field of save and rotate: write-only, checked for shape and size. */
+function ApiKeyField(): PropertyDecorator {
+  // applyDecorators registers in list order, which is the order class-validator checks in.
+  return applyDecorators(
+    Transform(trim),
+    IsString(),
+    IsNotEmpty({ message: 'apiKey must not be empty' }),
+    MaxLength(4096, { message: 'apiKey must be at most 4096 characters' }),
+    Matches(KEY_SHAPE, { message: KEY_MESSAGE }),
+    ApiProperty({ example: 'csk-…', writeOnly: true, maxLength: 4096 }),
+  );
+}
+
 export class SaveKeyDto {
   @ApiProperty({ example: 'cerebras', description: 'A provider id from GET /api/providers.' })
   @Matches(/^[a-z0-9][a-z0-9_-]*$/, { message: 'provider must be a lower-case provider id' })
@@ -40,12 +54,7 @@ export class SaveKeyDto {
   @Transform(trim)
   keyName: string;
 
-  @ApiProperty({ example: 'csk-…', writeOnly: true, maxLength: 4096 })
-  @Matches(KEY_SHAPE, { message: KEY_MESSAGE })
-  @MaxLength(4096, { message: 'apiKey must be at most 4096 characters' })
-  @IsNotEmpty({ message: 'apiKey must not be empty' })
-  @IsString()
-  @Transform(trim)
+  @ApiKeyField()
   apiKey: string;
 
   @ApiPropertyOptional({
@@ -87,12 +96,7 @@ export class UpdateKeyDto {
 }
 
 export class RotateKeyDto {
-  @ApiProperty({ example: 'csk-…', writeOnly: true, maxLength: 4096 })
-  @Matches(KEY_SHAPE, { message: KEY_MESSAGE })
-  @MaxLength(4096, { message: 'apiKey must be at most 4096 characters' })
-  @IsNotEmpty({ message: 'apiKey must not be empty' })
-  @IsString()
-  @Transform(trim)
+  @ApiKeyField()
   apiKey: string;
 }
 
