@@ -16,6 +16,7 @@ import { latency, load, streaming, summarise, throughput } from './lib/measure.m
 import { assertAlive, onExit, rssMiB, stopAll } from './lib/processes.mjs';
 import { render } from './lib/report.mjs';
 import { ROOT, TARGETS, byokTarget, startDouble } from './lib/targets.mjs';
+import { startUsageMicro } from './lib/usage-micro.mjs';
 
 const { values: args } = parseArgs({
   options: {
@@ -28,7 +29,8 @@ const { values: args } = parseArgs({
   },
 });
 if (args.help) {
-  process.stdout.write(`node bench/run.mjs [--quick] [--targets direct,bare,portkey,byok,byok-pg]
+  process.stdout.write(`node bench/run.mjs [--quick]
+       [--targets direct,bare,portkey,byok,byok-limits,usage-micro,byok-pg]
        [--log-levels warn,info] [--out bench/results/latest.md|quick.md] [--keep-logs]\n`);
   process.exit(0);
 }
@@ -50,10 +52,15 @@ const params = {
   stream: { chunks: 10, chunkDelayMs: 5 },
   streaming: quick ? { rounds: 1, warmup: 3, streams: 15 } : { rounds: 4, warmup: 20, streams: 50 },
   rss: quick ? undefined : { first: 10_000, total: 100_000, connections: 32 },
+  // the in-process usage/limits micro-benchmark: per user (limits unset / set)
+  micro: { iterations: 20_000, warmup: 2_000 },
   logLevels: (args['log-levels'] ?? (quick ? 'warn' : 'warn,info')).split(','),
 };
+const ALL = ['direct', 'bare', 'portkey', 'byok', 'byok-limits', 'usage-micro', 'byok-pg'];
 const wanted = new Set(
-  (args.targets ?? `direct,bare,portkey,byok${quick ? '' : ',byok-pg'}`).split(','),
+  (
+    args.targets ?? `direct,bare,portkey,byok,byok-limits,usage-micro${quick ? '' : ',byok-pg'}`
+  ).split(','),
 );
 const plan = [
   ...['direct', 'bare', 'portkey']
@@ -62,17 +69,16 @@ const plan = [
   ...(wanted.has('byok')
     ? params.logLevels.map((l) => ({ key: `byok-${l}`, ...byokTarget(l) }))
     : []),
+  ...(wanted.has('byok-limits')
+    ? [{ key: 'byok-limits', ...byokTarget('warn', { limits: true }) }]
+    : []),
   ...(wanted.has('byok-pg')
     ? [{ key: 'byok-pg-warn', ...byokTarget('warn', { servers: true }) }]
     : []),
 ];
-const unknown = [...wanted].filter(
-  (k) => !['direct', 'bare', 'portkey', 'byok', 'byok-pg'].includes(k),
-);
+const unknown = [...wanted].filter((k) => !ALL.includes(k));
 if (unknown.length) {
-  process.stderr.write(
-    `unknown target(s) ${unknown.join(', ')}: use direct, bare, portkey, byok, byok-pg\n`,
-  );
+  process.stderr.write(`unknown target(s) ${unknown.join(', ')}: use ${ALL.join(', ')}\n`);
   process.exit(2);
 }
 
@@ -114,6 +120,8 @@ const rows = plan.map((entry) => ({
   rounds: Object.fromEntries(params.concurrency.map((c) => [c, []])),
 }));
 const live = () => rows.filter((r) => r.target && !r.result.error);
+/** The in-process micro-benchmark's result (or error), when it is planned. */
+const micro = wanted.has('usage-micro') ? {} : undefined;
 
 function fail(row, e) {
   row.result.error = e.message;
@@ -197,14 +205,49 @@ function meta() {
   };
 }
 
+/** Boots the micro-benchmark's app (alongside the byok-proxy targets); never throws. */
+async function startMicro() {
+  try {
+    const m = await startUsageMicro(ctx, params.micro);
+    micro.startSeconds = m.startSeconds;
+    log(`usage micro-benchmark: app ready in ${m.startSeconds.toFixed(1)} s`);
+    return m;
+  } catch (e) {
+    micro.error = e.message;
+    log(`usage micro-benchmark FAILED: ${e.message}`);
+    return undefined;
+  }
+}
+
+/** Runs it while every server is idle. */
+async function runMicro(m) {
+  if (!m) return;
+  const { iterations, warmup } = params.micro;
+  log(`usage micro-benchmark: ${warmup} + ${iterations} requests per user, limits unset and set`);
+  try {
+    Object.assign(micro, await m.measure());
+    log(`usage micro-benchmark: done in ${micro.seconds.toFixed(1)} s`);
+  } catch (e) {
+    micro.error = e.message;
+    log(`usage micro-benchmark FAILED: ${e.message}`);
+  }
+}
+
 async function main() {
-  if (plan.some((p) => p.byok)) ensureBuilt();
-  log(`mode ${params.mode}; targets ${plan.map((p) => p.key).join(', ')}; work dir ${work}`);
+  if (plan.some((p) => p.byok) || micro) ensureBuilt();
+  log(
+    `mode ${params.mode}; targets ${[...plan.map((p) => p.key), ...(micro ? ['usage-micro'] : [])].join(', ')}; work dir ${work}`,
+  );
   ctx.double = await startDouble(ctx);
-  // Light targets one by one, then every byok-proxy at once (each boots its own PGlite).
+  // Light targets one by one, then every byok-proxy (and the micro-benchmark's app) at once:
+  // each boots its own PGlite.
   for (const row of rows.filter((r) => !r.entry.byok)) await startTarget(row);
-  await Promise.all(rows.filter((r) => r.entry.byok).map(startTarget));
+  const [microApp] = await Promise.all([
+    micro ? startMicro() : undefined,
+    ...rows.filter((r) => r.entry.byok).map(startTarget),
+  ]);
   for (const row of live()) row.result.rss = { ready: rss(row) };
+  await runMicro(microApp);
 
   if (params.rss) {
     const { first, total, connections } = params.rss;
@@ -283,9 +326,9 @@ try {
 }
 
 const results = rows.map((r) => r.result);
-failed ||= results.some((r) => r.error);
-if (results.some((r) => r.latency)) {
-  const run = { meta: meta(), params, results };
+failed ||= results.some((r) => r.error) || !!micro?.error;
+if (results.some((r) => r.latency) || micro?.modes) {
+  const run = { meta: meta(), params, results, ...(micro ? { micro } : {}) };
   const md = render(run);
   process.stdout.write(`\n${md}\n`);
   const out = resolve(args.out);

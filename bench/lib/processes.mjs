@@ -30,11 +30,13 @@ export class ProcessError extends Error {}
 /**
  * Starts `command args` with stdout and stderr appended to `logFile` (a file, not a pipe: the
  * runner never spends CPU reading a server's logs, and a chatty server never blocks on a full
- * pipe). Resolves once it is spawned; use waitForHttp() for readiness.
+ * pipe). Resolves once it is spawned; use waitForHttp() for readiness. With `ipc`, the child
+ * also gets a Node IPC channel (`process.send`, `child.on('message')`).
  */
-export function start(name, command, args, { env, cwd, logFile }) {
+export function start(name, command, args, { env, cwd, logFile, ipc = false }) {
   const fd = openSync(logFile, 'a');
-  const child = spawn(command, args, { env, cwd, stdio: ['ignore', fd, fd] });
+  const stdio = ['ignore', fd, fd, ...(ipc ? ['ipc'] : [])];
+  const child = spawn(command, args, { env, cwd, stdio });
   closeSync(fd);
   const proc = { name, child, pid: child.pid, logFile, exit: undefined };
   proc.exited = new Promise((resolve) => {

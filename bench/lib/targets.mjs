@@ -126,20 +126,37 @@ export const TARGETS = {
 };
 
 /**
- * byok-proxy at the given LOG_LEVEL: on its embedded defaults (PGlite + local store), or with
- * `servers` on PostgreSQL + OpenBao (KV v2, token auth) started for it.
+ * Per-user default limits so high that no request is ever refused, yet every request goes
+ * through limit admission (the rpm counter) and every response's tokens and cost are counted
+ * (tpm, tpd and budget counters): the `byok-limits` row. Without LIMIT_USER_* (the other rows)
+ * the user is unlimited and both are skipped.
  */
-export function byokTarget(logLevel, { servers = false } = {}) {
+export const BENCH_LIMITS_ENV = {
+  LIMIT_USER_RPM: '100000000',
+  LIMIT_USER_TPM: '100000000000',
+  LIMIT_USER_TPD: '100000000000',
+  LIMIT_USER_MONTHLY_BUDGET_USD: '100000000',
+};
+
+/**
+ * byok-proxy at the given LOG_LEVEL: on its embedded defaults (PGlite + local store), or with
+ * `servers` on PostgreSQL + OpenBao (KV v2, token auth) started for it. With `limits`, the
+ * same embedded defaults plus BENCH_LIMITS_ENV.
+ */
+export function byokTarget(logLevel, { servers = false, limits = false } = {}) {
   const found = servers ? findBackingServers() : {};
+  const kind = `${servers ? 'servers-' : ''}${limits ? 'limits-' : ''}`;
   return {
     label: servers
       ? `byok-proxy (PostgreSQL + OpenBao, LOG_LEVEL=${logLevel})`
-      : `byok-proxy (LOG_LEVEL=${logLevel})`,
+      : limits
+        ? `byok-proxy (limits on, LOG_LEVEL=${logLevel})`
+        : `byok-proxy (LOG_LEVEL=${logLevel})`,
     byok: true,
     skip: found.missing,
     async start(ctx) {
       const port = await freePort();
-      const dataDir = join(ctx.dataDir, `${servers ? 'servers-' : ''}${logLevel}`);
+      const dataDir = join(ctx.dataDir, `${kind}${logLevel}`);
       const backing = {};
       if (servers) {
         const [db, bao] = await Promise.all([
@@ -164,9 +181,10 @@ export function byokTarget(logLevel, { servers = false } = {}) {
         AUTH_JWT_SECRET: JWT_SECRET,
         OPENAI_BASE_URL: ctx.double.origin,
         ...backing,
+        ...(limits ? BENCH_LIMITS_ENV : {}),
         ...ctx.byokEnv,
       };
-      const name = `byok-proxy-${servers ? 'servers-' : ''}${logLevel}`;
+      const name = `byok-proxy-${kind}${logLevel}`;
       const proc = start(name, node, [...ctx.nodeArgs, join(ROOT, 'dist/main.js')], {
         env,
         cwd: ROOT,
