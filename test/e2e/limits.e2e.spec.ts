@@ -7,6 +7,12 @@ import { startUpstreamDouble, type UpstreamDouble } from '../helpers/upstream-do
 
 const jwt = (sub: string, extra: Record<string, unknown> = {}) =>
   sign({ sub, ...extra }, JWT_SECRET, { algorithm: 'HS256', expiresIn: 600 });
+/** Limits use wall-clock minute windows: start a burst well inside one so it cannot straddle two. */
+async function awayFromMinuteEdge(): Promise<void> {
+  const intoMinute = Date.now() % 60_000;
+  if (intoMinute > 55_000) await new Promise((r) => setTimeout(r, 60_500 - intoMinute));
+}
+
 const chat = { model: 'cerebras/llama', messages: [{ role: 'user', content: 'hi' }] };
 
 describe.each(STORE_MODES)('limits: $name', (mode) => {
@@ -24,7 +30,10 @@ describe.each(STORE_MODES)('limits: $name', (mode) => {
     admin = new ApiClient(app.url, jwt('root', { byok_admin: true }));
   });
 
-  beforeEach(() => double.reset());
+  beforeEach(async () => {
+    double.reset();
+    await awayFromMinuteEdge();
+  });
 
   afterAll(async () => {
     await app?.close();
@@ -156,6 +165,7 @@ describe('limits shared by two instances through Redis', () => {
   });
 
   it('two instances together allow no more than the limit', async () => {
+    await awayFromMinuteEdge();
     const clients = apps.map((a) => new ApiClient(a.url, jwt('shared')));
     const statuses: number[] = [];
     for (let i = 0; i < 4; i++)
