@@ -11,7 +11,7 @@ import { MetricsService } from '../metrics/metrics.service';
 import { PriceTable } from '../usage/prices';
 import { UsageRecorder } from '../usage/usage.recorder';
 import { filterResponseHeaders } from './headers';
-import { createScrubber, type Scrubber } from './key-scrubber';
+import { createScrubber, type Scrubber, type ScrubSecret, scrubText } from './key-scrubber';
 import type { ProxyTarget } from './proxy-target';
 import { isEventStream, openAiErrorEvent } from './sse';
 import { UsageSniffer } from './usage-sniffer';
@@ -36,6 +36,21 @@ function decoded(up: UpstreamResponse): AsyncIterable<Buffer> {
   const decoder = make();
   pipeline(up.body, decoder, () => undefined);
   return decoder;
+}
+
+/**
+ * A provider that echoes the key in a response header gets its hint there too, spelled `...abcd`
+ * since header values must be Latin-1.
+ */
+function scrubHeaders(headers: Record<string, string | string[]>, secrets: ScrubSecret[]): void {
+  for (const [name, value] of Object.entries(headers)) {
+    const text = Array.isArray(value) ? value.join('\n') : value;
+    if (secrets.some((s) => text.includes(s.value))) {
+      const ascii = secrets.map((s) => ({ value: s.value, hint: s.hint.replace('…', '...') }));
+      const clean = scrubText(text, ascii);
+      headers[name] = Array.isArray(value) ? clean.split('\n') : clean;
+    }
+  }
 }
 
 /** What the proxy knows of one request as it goes; usage and metrics are built from it. */
@@ -82,7 +97,9 @@ export class ResponseRelay {
     headers['x-byok-provider'] = target.provider.id;
     headers['x-byok-key-source'] = candidate.source;
     headers['x-request-id'] = ex.requestId;
-    const scrubber = createScrubber(tried.map((c) => ({ value: c.secret.reveal(), hint: c.hint })));
+    const secrets = tried.map((c) => ({ value: c.secret.reveal(), hint: c.hint }));
+    scrubHeaders(headers, secrets);
+    const scrubber = createScrubber(secrets);
     const sniffer = new UsageSniffer();
     const sse = isEventStream(up.headers['content-type']);
     const length = Number(up.headers['content-length'] ?? NaN);

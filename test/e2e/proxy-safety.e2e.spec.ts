@@ -135,6 +135,13 @@ describe.each(STORE_MODES)('proxy safety: $name', (mode) => {
     expect(rejected.json).toMatchObject({ error: { code: 'provider_key_rejected' } });
     expect(rejected.text).not.toContain(KEY);
 
+    double.nextResponse((req, res) => {
+      res.writeHead(200, { 'content-type': 'application/json', 'x-debug-key': `got ${req.key}` });
+      res.end('{}');
+    });
+    const header = await api.post('/v1/chat/completions', { model: 'cerebras/x' });
+    expect(header.headers['x-debug-key']).toBe('got ...wxyz');
+
     double.nextResponse(respond.echoKeyInStream());
     const streamed = await api.post('/v1/chat/completions', { model: 'cerebras/x', stream: true });
     expect(streamed.text).toContain('…wxyz');
