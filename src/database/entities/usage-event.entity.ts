@@ -3,6 +3,8 @@ import { Column, Entity, Index, PrimaryGeneratedColumn } from 'typeorm';
 /** One proxied request, written off the hot path in batches. Never holds a key. */
 @Entity({ name: 'usage_events' })
 @Index('usage_events_owner_time', ['ownerType', 'ownerId', 'createdAt'])
+// The usage API also reads a caller's own use of operator (env) keys by caller.
+@Index('usage_events_caller_time', ['callerSub', 'createdAt'])
 export class UsageEventEntity {
   @PrimaryGeneratedColumn({ type: 'bigint' })
   id: string;

@@ -2,6 +2,7 @@ import { Init1764400000000 } from './1764400000000-init';
 import { UsageEvents1764500000000 } from './1764500000000-usage-events';
 import { UsageDailyAudit1764600000000 } from './1764600000000-usage-daily-audit';
 import { Limits1764700000000 } from './1764700000000-limits';
+import { UsageCallerIndex1764800000000 } from './1764800000000-usage-caller-index';
 
 /** Every migration, in order. Additive first, so old pods keep serving while they run. */
 export const MIGRATIONS = [
@@ -9,4 +10,5 @@ export const MIGRATIONS = [
   UsageEvents1764500000000,
   UsageDailyAudit1764600000000,
   Limits1764700000000,
+  UsageCallerIndex1764800000000,
 ];
