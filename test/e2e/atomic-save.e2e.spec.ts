@@ -1,14 +1,13 @@
 import { randomBytes } from 'node:crypto';
-import { sign } from 'jsonwebtoken';
 import { Client } from 'pg';
 import { ApiClient, providersAt } from '../helpers/http';
-import { JWT_SECRET } from '../helpers/modes';
+import { JWT_SECRET, testJwt } from '../helpers/modes';
 import { startApp, type RunningApp } from '../helpers/start-app';
 import { vaultRequest } from '../helpers/start-openbao';
 import { createTestDatabase } from '../helpers/start-postgres';
 import { requireTestServers } from '../helpers/test-env';
 
-const jwt = sign({ sub: 'alice' }, JWT_SECRET, { algorithm: 'HS256', expiresIn: 600 });
+const jwt = testJwt('alice');
 const KEY = 'sk-atomic-canary-key-0001';
 
 /** A key is saved whole or not at all: each side is made to fail for real. */

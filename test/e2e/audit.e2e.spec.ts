@@ -1,13 +1,11 @@
-import { sign } from 'jsonwebtoken';
 import { randomBytes } from 'node:crypto';
 import { DataSource } from 'typeorm';
 import { ApiClient, providersAt } from '../helpers/http';
-import { JWT_SECRET, STORE_MODES } from '../helpers/modes';
+import { JWT_SECRET, STORE_MODES, testJwt } from '../helpers/modes';
 import { startApp, type RunningApp } from '../helpers/start-app';
 import { startUpstreamDouble, type UpstreamDouble } from '../helpers/upstream-double';
 
-const jwt = (sub: string, extra: Record<string, unknown> = {}) =>
-  sign({ sub, ...extra }, JWT_SECRET, { algorithm: 'HS256', expiresIn: 600 });
+const jwt = testJwt;
 
 /** A recognisable canary: no audit row, log line or response may ever contain it. */
 const CANARY = `CANARY${randomBytes(6).toString('hex')}`;

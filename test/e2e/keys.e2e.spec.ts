@@ -3,15 +3,14 @@ import { Client } from 'pg';
 import { DataSource } from 'typeorm';
 import { sign } from 'jsonwebtoken';
 import { ApiClient, providersAt } from '../helpers/http';
+import { JWT_SECRET, testJwt } from '../helpers/modes';
 import { startApp, type RunningApp } from '../helpers/start-app';
 import { createTestDatabase } from '../helpers/start-postgres';
 import { vaultRequest } from '../helpers/start-openbao';
 import { requireTestServers } from '../helpers/test-env';
 import { startUpstreamDouble, type UpstreamDouble } from '../helpers/upstream-double';
 
-const SECRET = 'e2e-jwt-secret-that-is-long-enough-0123456789';
-const jwt = (sub: string, extra: Record<string, unknown> = {}, expiresIn: number = 600) =>
-  sign({ sub, ...extra }, SECRET, { algorithm: 'HS256', expiresIn });
+const jwt = testJwt;
 
 /** A recognisable canary: the part before the last four characters must never be seen. */
 const CANARY = `CANARY${randomBytes(6).toString('hex')}`;
@@ -93,7 +92,7 @@ describe.each(modes)('key management API over HTTP: $name', (mode) => {
 
   beforeAll(async () => {
     double = await startUpstreamDouble();
-    env = { ...(await mode.env()), AUTH_JWT_SECRET: SECRET, ...providersAt(double.url) };
+    env = { ...(await mode.env()), AUTH_JWT_SECRET: JWT_SECRET, ...providersAt(double.url) };
     app = await startApp(env);
     alice = new ApiClient(app.url, jwt('alice'));
     bob = alice.as(jwt('bob'));

@@ -1,12 +1,10 @@
-import { sign } from 'jsonwebtoken';
 import { ApiClient, providersAt } from '../helpers/http';
-import { JWT_SECRET, POSTGRES_VAULT, STORE_MODES } from '../helpers/modes';
+import { JWT_SECRET, POSTGRES_VAULT, STORE_MODES, testJwt } from '../helpers/modes';
 import { startApp, type RunningApp } from '../helpers/start-app';
 import { startRedis, type RedisServer } from '../helpers/start-redis';
 import { startUpstreamDouble, type UpstreamDouble } from '../helpers/upstream-double';
 
-const jwt = (sub: string, extra: Record<string, unknown> = {}) =>
-  sign({ sub, ...extra }, JWT_SECRET, { algorithm: 'HS256', expiresIn: 600 });
+const jwt = testJwt;
 /** Limits use wall-clock minute windows: start a burst well inside one so it cannot straddle two. */
 async function awayFromMinuteEdge(): Promise<void> {
   const intoMinute = Date.now() % 60_000;

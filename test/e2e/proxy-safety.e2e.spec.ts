@@ -1,16 +1,15 @@
-import { sign } from 'jsonwebtoken';
 import { createServer, request as httpRequest, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { gzipSync } from 'node:zlib';
 import OpenAI from 'openai';
 import { freePort } from '../helpers/free-port';
 import { ApiClient, providersAt } from '../helpers/http';
-import { JWT_SECRET, STORE_MODES } from '../helpers/modes';
+import { JWT_SECRET, STORE_MODES, testJwt } from '../helpers/modes';
 import { startApp, type RunningApp } from '../helpers/start-app';
 import { respond, startUpstreamDouble, type UpstreamDouble } from '../helpers/upstream-double';
 
 const KEY = 'sk-safety-secret-key-ABCD1234wxyz';
-const jwt = (sub: string) => sign({ sub }, JWT_SECRET, { algorithm: 'HS256', expiresIn: 600 });
+const jwt = (sub: string) => testJwt(sub);
 
 /** A host that must never see a request: any hit is a leak. */
 async function startEvil(): Promise<{ server: Server; url: string; hits: string[] }> {

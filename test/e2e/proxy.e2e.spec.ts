@@ -1,12 +1,11 @@
 import Anthropic from '@anthropic-ai/sdk';
 import Cerebras from '@cerebras/cerebras_cloud_sdk';
-import { sign } from 'jsonwebtoken';
 import OpenAI from 'openai';
 import type { ServerResponse } from 'node:http';
 import { DataSource } from 'typeorm';
 import { UsageRecorder } from '../../src/usage/usage.recorder';
 import { ApiClient, providersAt } from '../helpers/http';
-import { JWT_SECRET, STORE_MODES } from '../helpers/modes';
+import { JWT_SECRET, STORE_MODES, testJwt } from '../helpers/modes';
 import { startApp, type RunningApp } from '../helpers/start-app';
 import {
   chatChunks,
@@ -15,8 +14,7 @@ import {
   type UpstreamDouble,
 } from '../helpers/upstream-double';
 
-const jwt = (sub: string, extra: Record<string, unknown> = {}) =>
-  sign({ sub, ...extra }, JWT_SECRET, { algorithm: 'HS256', expiresIn: 600 });
+const jwt = testJwt;
 
 const KEYS = {
   cerebras: 'csk-alice-cerebras-key-0001',

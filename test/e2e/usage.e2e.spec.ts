@@ -1,4 +1,3 @@
-import { sign } from 'jsonwebtoken';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -6,12 +5,11 @@ import OpenAI from 'openai';
 import { DataSource } from 'typeorm';
 import { UsageRollup } from '../../src/usage/usage-rollup';
 import { ApiClient, providersAt } from '../helpers/http';
-import { JWT_SECRET, STORE_MODES } from '../helpers/modes';
+import { JWT_SECRET, STORE_MODES, testJwt } from '../helpers/modes';
 import { startApp, type RunningApp } from '../helpers/start-app';
 import { respond, startUpstreamDouble, type UpstreamDouble } from '../helpers/upstream-double';
 
-const jwt = (sub: string, extra: Record<string, unknown> = {}) =>
-  sign({ sub, ...extra }, JWT_SECRET, { algorithm: 'HS256', expiresIn: 600 });
+const jwt = testJwt;
 
 interface Row {
   group: string;

@@ -1,3 +1,4 @@
+import { mintHs256 } from './mint-jwt';
 import { randomBytes } from 'node:crypto';
 import { createTestDatabase } from './start-postgres';
 import { requireTestServers } from './test-env';
@@ -32,3 +33,7 @@ export const POSTGRES_VAULT: StoreMode = {
 export const STORE_MODES = [EMBEDDED, POSTGRES_VAULT];
 
 export const JWT_SECRET = 'e2e-jwt-secret-that-is-long-enough-0123456789';
+
+/** A dev-mode JWT for the apps the e2e tests start with AUTH_JWT_SECRET = JWT_SECRET. */
+export const testJwt = (sub: string, claims: Record<string, unknown> = {}, expiresIn = 600) =>
+  mintHs256(JWT_SECRET, { sub, ...claims }, { expiresIn });

@@ -1,34 +1,10 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { DataSource } from 'typeorm';
 import { AuditRepository } from '../../../src/audit/audit.repository';
 import { AuditService } from '../../../src/audit/audit.service';
 import type { Caller } from '../../../src/auth/caller';
-import { loadConfig } from '../../../src/config/app-config';
-import { openDatabase } from '../../../src/database/data-source';
 import { AuditEventEntity } from '../../../src/database/entities';
-import { createTestDatabase, dropTestDatabase } from '../../helpers/start-postgres';
+import { type MigratedDb, openMigrated } from '../../helpers/migrated-db';
 
 // The audit table lives with the usage tables in one migration, so it is checked here too.
-
-async function openMigrated(postgres: boolean) {
-  const dataDir = mkdtempSync(join(tmpdir(), 'byok-audit-'));
-  const url = postgres ? await createTestDatabase('audit') : undefined;
-  const handle = await openDatabase(loadConfig({ DATABASE_URL: url, DATA_DIR: dataDir }));
-  const ds = new DataSource(handle.options);
-  await ds.initialize();
-  await ds.runMigrations({ transaction: 'each' });
-  return {
-    ds,
-    close: async () => {
-      await ds.destroy();
-      await handle.close();
-      if (url) await dropTestDatabase(url);
-      rmSync(dataDir, { recursive: true, force: true });
-    },
-  };
-}
 
 const alice: Caller = { kind: 'jwt', sub: 'alice', orgAdmin: false, admin: false };
 const key = {
@@ -43,11 +19,11 @@ describe.each([
   { name: 'PostgreSQL', postgres: true },
   { name: 'PGlite', postgres: false },
 ])('audit_events on $name', ({ postgres }) => {
-  let db: Awaited<ReturnType<typeof openMigrated>>;
+  let db: MigratedDb;
   let audit: AuditService;
 
   beforeAll(async () => {
-    db = await openMigrated(postgres);
+    db = await openMigrated(postgres, 'audit');
     audit = new AuditService(new AuditRepository(db.ds.getRepository(AuditEventEntity)));
   });
   afterAll(async () => {

@@ -1,41 +1,12 @@
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { DataSource } from 'typeorm';
-import { loadConfig } from '../../../src/config/app-config';
-import { openDatabase } from '../../../src/database/data-source';
 import { UsageDailyEntity, UsageEventEntity } from '../../../src/database/entities';
 import { USAGE_GROUPS } from '../../../src/usage/dto/usage-query.dto';
 import { loadPrices } from '../../../src/usage/prices';
 import { rollupCutoff } from '../../../src/usage/usage-rollup';
 import { ROLLUP_LOCK, UsageRepository, type UsageSum } from '../../../src/usage/usage.repository';
 import { summarise } from '../../../src/usage/usage.service';
-import { createTestDatabase, dropTestDatabase } from '../../helpers/start-postgres';
-
-interface Db {
-  ds: DataSource;
-  close(): Promise<void>;
-}
-
-/** A migrated database: PostgreSQL from the shared test server, or PGlite in a temp dir. */
-async function openMigrated(postgres: boolean): Promise<Db> {
-  const dataDir = mkdtempSync(join(tmpdir(), 'byok-usage-'));
-  const url = postgres ? await createTestDatabase('usage') : undefined;
-  const handle = await openDatabase(loadConfig({ DATABASE_URL: url, DATA_DIR: dataDir }));
-  const ds = new DataSource(handle.options);
-  await ds.initialize();
-  await ds.runMigrations({ transaction: 'each' });
-  return {
-    ds,
-    close: async () => {
-      await ds.destroy();
-      await handle.close();
-      if (url) await dropTestDatabase(url);
-      rmSync(dataDir, { recursive: true, force: true });
-    },
-  };
-}
+import { type MigratedDb, openMigrated } from '../../helpers/migrated-db';
 
 const DAY = 86_400_000;
 const NOW = new Date();
@@ -127,7 +98,7 @@ describe.each([
   { name: 'PostgreSQL', postgres: true },
   { name: 'PGlite', postgres: false },
 ])('usage storage on $name', ({ postgres }) => {
-  let db: Db;
+  let db: MigratedDb;
   let repo: UsageRepository;
   const rows = seedRows();
   const cutoff = rollupCutoff(NOW, 90);
@@ -138,7 +109,7 @@ describe.each([
   const to = new Date(Math.ceil((NOW.getTime() + DAY) / DAY) * DAY);
 
   beforeAll(async () => {
-    db = await openMigrated(postgres);
+    db = await openMigrated(postgres, 'usage');
     repo = new UsageRepository(db.ds);
     await db.ds.getRepository(UsageEventEntity).insert(rows);
   });

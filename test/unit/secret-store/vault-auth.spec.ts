@@ -1,4 +1,5 @@
 import { loadConfig } from '../../../src/config/app-config';
+import { apiError, FakeVault } from '../../helpers/fake-vault';
 import { SecretStoreError } from '../../../src/secret-store/secret-store.error';
 import {
   createVaultClient,
@@ -7,32 +8,9 @@ import {
   type VaultConfig,
 } from '../../../src/secret-store/vault-auth';
 
-/** What node-vault rejects with when Vault answers non-2xx. */
-function apiError(statusCode: number, errors: string[] = []): Error {
-  return Object.assign(new Error(errors[0] ?? `Status ${statusCode}`), {
-    response: { statusCode, body: { errors } },
-  });
-}
-
 const login = (ttl: number, token = 'hvs.login') => ({
   auth: { client_token: token, lease_duration: ttl, renewable: true },
 });
-
-/** An in-memory Vault: each method is a jest mock the test scripts. */
-class FakeVault implements VaultClient {
-  token = '';
-  read = jest.fn<Promise<unknown>, [string]>();
-  write = jest.fn<Promise<unknown>, [string, unknown]>();
-  delete = jest.fn<Promise<unknown>, [string]>();
-  health = jest.fn<Promise<unknown>, []>();
-  tokenLookupSelf = jest.fn<Promise<unknown>, []>();
-  tokenRenewSelf = jest.fn<Promise<unknown>, []>();
-  approleLogin = jest.fn<Promise<unknown>, [{ mount_point: string; role_id: string }]>();
-  kubernetesLogin = jest.fn<
-    Promise<unknown>,
-    [{ mount_point: string; role: string; jwt: string }]
-  >();
-}
 
 function cfg(env: Record<string, string>): VaultConfig {
   return loadConfig({ VAULT_ADDR: 'http://127.0.0.1:8200', ...env }).vault;

@@ -1,31 +1,11 @@
 import { inspect } from 'node:util';
 import { SecretValue } from '../../../src/common/secret-value';
 import { loadConfig } from '../../../src/config/app-config';
+import { apiError, FakeVault } from '../../helpers/fake-vault';
 import { SecretStoreError } from '../../../src/secret-store/secret-store.error';
 import type { SecretRef } from '../../../src/secret-store/secret-store.port';
-import { VaultAuth, type VaultClient } from '../../../src/secret-store/vault-auth';
+import { VaultAuth } from '../../../src/secret-store/vault-auth';
 import { vaultSecretPath, VaultSecretStore } from '../../../src/secret-store/vault.secret-store';
-
-function apiError(statusCode: number, errors: string[] = []): Error {
-  return Object.assign(new Error(errors[0] ?? `Status ${statusCode}`), {
-    response: { statusCode, body: { errors } },
-  });
-}
-
-class FakeVault implements VaultClient {
-  token = 'hvs.current';
-  read = jest.fn<Promise<unknown>, [string]>();
-  write = jest.fn<Promise<unknown>, [string, unknown]>();
-  delete = jest.fn<Promise<unknown>, [string]>();
-  health = jest.fn<Promise<unknown>, []>();
-  tokenLookupSelf = jest.fn<Promise<unknown>, []>();
-  tokenRenewSelf = jest.fn<Promise<unknown>, []>();
-  approleLogin = jest.fn<Promise<unknown>, [{ mount_point: string; role_id: string }]>();
-  kubernetesLogin = jest.fn<
-    Promise<unknown>,
-    [{ mount_point: string; role: string; jwt: string }]
-  >();
-}
 
 const cfg = loadConfig({
   VAULT_ADDR: 'http://127.0.0.1:8200',
@@ -37,7 +17,7 @@ const quiet = { log: jest.fn(), warn: jest.fn(), error: jest.fn(), debug: jest.f
 const ref: SecretRef = { ownerType: 'user', ownerId: 'u/1', keyId: 'k1' };
 
 function setup() {
-  const vault = new FakeVault();
+  const vault = new FakeVault('hvs.current');
   const auth = new VaultAuth(vault, cfg, quiet);
   return { vault, auth, store: new VaultSecretStore(vault, auth, cfg) };
 }
