@@ -13,12 +13,10 @@ import { DatabaseModule } from './database/database.module';
 import { HealthModule } from './health/health.module';
 import { KeysModule } from './keys/keys.module';
 import { LimitsModule } from './limits/limits.module';
-import { RedisModule } from './limits/redis.module';
 import { MetricsModule } from './metrics/metrics.module';
-import { OrgsModule } from './orgs/orgs.module';
+import { AdminModule } from './admin/admin.module';
 import { ProxyModule } from './proxy/proxy.module';
 import { ProvidersModule } from './providers/providers.module';
-import { SecretStoreModule } from './secret-store/secret-store.module';
 import { TokensModule } from './tokens/tokens.module';
 import { WebModule } from './web/web.module';
 
@@ -38,15 +36,13 @@ export class AppModule {
         ConfigModule.forRoot(config),
         LoggerModule.forRoot(loggerParams(config, logDestination)),
         DatabaseModule.forRoot(config, database),
-        SecretStoreModule.forRoot(),
-        RedisModule,
         LimitsModule,
         ProvidersModule,
         AuditModule,
         AuthModule,
         TokensModule,
         KeysModule,
-        OrgsModule,
+        AdminModule,
         HealthModule,
         MetricsModule,
         ProxyModule,

@@ -34,8 +34,8 @@ const fineUs = (v) =>
 const MICRO_PIECES = {
   admission: '`LimitsService.admitUser` + `admitKey` (before the upstream call)',
   usage: 'tokens and model read from the answer (`UsageSniffer`)',
-  record: '`UsageRecorder.record()`: metrics, queued usage row, log call',
-  counting: '`PriceTable.cost` + `MetricsService.usage` + `LimitsService.record`',
+  record:
+    '`UsageRecorder.record()` of the usage event: metrics, queued usage row, log call, cost, token counting',
   total: 'all of it, per request',
 };
 

@@ -12,9 +12,10 @@
 // Each request, timed with process.hrtime.bigint():
 //   admission  LimitsService.admitUser(caller) + admitKey(candidate)     (before the upstream call)
 //   usage      UsageSniffer: tokens and model read from the double's JSON body
-//   record     UsageRecorder.record(): metrics, the queued usage row, the log call, lastUsedAt
-//   counting   PriceTable.cost + MetricsService.usage + LimitsService.record (awaited)
-// exactly as ResponseRelay.relay and ProxyService.handle call them. The two users alternate, and
+//   record     UsageRecorder.record(usage event): metrics, the queued usage row, the log call,
+//              lastUsedAt, cost, and the token/budget counting it starts (settled before the
+//              next request, since the runner yields)
+// exactly as ProxyService.handle calls them. The two users alternate, and
 // each request yields to the event loop before the next, so the batched usage writes (every
 // second or 500 rows) run between requests as they do in the service, not inside a timed call.
 //
@@ -30,7 +31,7 @@ import { ProcessError, assertAlive, start, stop, tail } from './processes.mjs';
 import { BENCH_LIMITS_ENV, PROVIDER_KEY, ROOT, chatBody } from './targets.mjs';
 
 const SELF = fileURLToPath(import.meta.url);
-export const MICRO_PIECES = ['admission', 'usage', 'record', 'counting', 'total'];
+export const MICRO_PIECES = ['admission', 'usage', 'record', 'total'];
 export const MICRO_MODES = ['unlimited', 'limited'];
 
 /** Runner side: starts the child; resolves once its app is built and its keys are stored. */
@@ -106,13 +107,13 @@ async function child() {
   const { createApp } = dist('app.factory.js');
   const { loadConfig } = dist('config/app-config.js');
   const { UsageRecorder } = dist('usage/usage.recorder.js');
+  const { usageEventOf } = dist('proxy/exchange.js');
   const { PriceTable } = dist('usage/prices.js');
   const { LimitsService } = dist('limits/limits.service.js');
   const { NO_LIMITS, isUnlimited } = dist('limits/limits.js');
-  const { MetricsService } = dist('metrics/metrics.service.js');
   const { KeysService } = dist('keys/keys.service.js');
-  const { KeyResolver } = dist('keys/key-resolver.service.js');
-  const { ProxyRouter } = dist('proxy/proxy.router.js');
+  const { KeyResolver } = dist('keys/key-resolver.js');
+  const { TargetFinder } = dist('proxy/target-finder.js');
   const { ProviderRegistryService } = dist('providers/provider-registry.service.js');
   const { UsageSniffer } = dist('proxy/usage-sniffer.js');
   const { DataSource } = require('typeorm');
@@ -133,14 +134,13 @@ async function child() {
     const recorder = app.get(UsageRecorder);
     const limits = app.get(LimitsService);
     const prices = app.get(PriceTable);
-    const metrics = app.get(MetricsService);
     const keys = app.get(KeysService);
     const resolver = app.get(KeyResolver);
-    const router = app.get(ProxyRouter);
+    const targets = app.get(TargetFinder);
     const registry = app.get(ProviderRegistryService);
 
     // The same request the HTTP rows send, routed as the proxy routes it.
-    const target = router.route({
+    const target = targets.find({
       url: '/v1/chat/completions',
       method: 'POST',
       headers: { 'content-type': 'application/json' },
@@ -205,22 +205,25 @@ async function child() {
         candidate,
       };
       const t0 = process.hrtime.bigint();
-      await limits.admitUser(caller);
+      await limits.admitUser(caller.sub);
       const over = await limits.admitKey(candidate);
       const t1 = process.hrtime.bigint();
       const sniffer = new UsageSniffer();
       sniffer.push(answer);
       const usage = sniffer.usage();
-      const model = target.model ?? sniffer.model();
+      const model = sniffer.model();
       const t2 = process.hrtime.bigint();
-      recorder.record({ ex, status: 200, usage, firstChunkAt: performance.now(), model });
+      const outcome = { status: 200, usage, firstChunkAt: performance.now(), model };
+      recorder.record(usageEventOf(ex, outcome));
       const t3 = process.hrtime.bigint();
       const prompt = usage.promptTokens ?? 0;
       const completion = usage.completionTokens ?? 0;
-      const cost = prices.cost(target.provider.id, model ?? null, prompt, completion);
-      metrics.usage(target.provider.id, candidate.source, prompt, completion, cost);
-      await limits.record(caller, candidate, prompt + completion, cost);
-      const t4 = process.hrtime.bigint();
+      const cost = prices.cost(
+        target.provider.id,
+        target.model ?? model ?? null,
+        prompt,
+        completion,
+      );
       if (over) throw new Error(`${mode}: the key's limits refused a request`);
       if (prompt !== 9 || completion !== 6 || cost === null)
         throw new Error(`${mode}: usage read as ${JSON.stringify(usage)}, cost ${cost}`);
@@ -229,8 +232,7 @@ async function child() {
       s.admission[i] = us(t0, t1);
       s.usage[i] = us(t1, t2);
       s.record[i] = us(t2, t3);
-      s.counting[i] = us(t3, t4);
-      s.total[i] = us(t0, t4);
+      s.total[i] = us(t0, t3);
     }
 
     const t0 = performance.now();

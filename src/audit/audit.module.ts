@@ -1,19 +1,16 @@
-import { Global, Module } from '@nestjs/common';
+import { Module } from '@nestjs/common';
 import { APP_INTERCEPTOR } from '@nestjs/core';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { AuditEventEntity } from '../database/entities';
+import { MetricsModule } from '../metrics/metrics.module';
 import { AuditController } from './audit.controller';
 import { AuditRepository } from './audit.repository';
 import { AuditService } from './audit.service';
 import { RequestContextInterceptor } from './request-context';
 
-/**
- * Global so that the key, token and auth modules can inject AuditService without importing
- * this module: auditing is a cross-cutting concern, and it depends on none of them.
- */
-@Global()
+/** The audit log; the auth, key, token and admin modules import it to record what they do. */
 @Module({
-  imports: [TypeOrmModule.forFeature([AuditEventEntity])],
+  imports: [TypeOrmModule.forFeature([AuditEventEntity]), MetricsModule],
   controllers: [AuditController],
   providers: [
     AuditRepository,

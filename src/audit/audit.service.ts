@@ -6,9 +6,11 @@ import {
 } from '@nestjs/common';
 import type { Caller } from '../auth/caller';
 import { MISSING_CREDENTIAL, type RequestHeaders } from '../auth/credential';
+import { BatchWriter } from '../common/batch-writer';
 import { AppError } from '../common/errors/app-error';
+import { rangeEnd, rangeStart } from '../common/iso-date';
 import type { AuditEventEntity } from '../database/entities';
-import { rangeEnd, rangeStart } from '../usage/dto/iso-date';
+import { MetricsService } from '../metrics/metrics.service';
 import { AuditRepository } from './audit.repository';
 import type { AuditAction, AuditDetail, AuditedKey, RequestOrigin } from './audit.types';
 import { AuditEventDto, type AuditListDto, type AuditQueryDto } from './dto/audit.dto';
@@ -27,10 +29,6 @@ export interface AuditInput {
 
 type AuditRow = Omit<AuditEventEntity, 'id'>;
 
-const FLUSH_MS = 1000;
-const MAX_BATCH = 500;
-/** Rows kept while the database is away; past that the oldest are dropped (and counted in logs). */
-const MAX_QUEUE = 50_000;
 /** Anything token-shaped in a failure reason is cut out, in case a message ever quotes one. */
 const TOKEN_LIKE = /[\w.~+/=-]{24,}/g;
 
@@ -73,22 +71,27 @@ const cut = (v: string | undefined | null, n: number): string | null =>
 @Injectable()
 export class AuditService implements OnModuleInit, BeforeApplicationShutdown {
   private readonly logger = new Logger('Audit');
-  private queue: AuditRow[] = [];
-  private dropped = 0;
-  private timer?: NodeJS.Timeout;
-  private flushing?: Promise<void>;
+  private readonly writer: BatchWriter<AuditRow>;
 
-  constructor(private readonly rows: AuditRepository) {}
+  constructor(
+    private readonly rows: AuditRepository,
+    metrics: MetricsService,
+  ) {
+    this.writer = new BatchWriter({
+      name: 'audit_events',
+      insert: (batch) => this.rows.insert(batch),
+      dropped: (n) => metrics.rowsDropped('audit_events', n),
+      logger: this.logger,
+    });
+  }
 
   onModuleInit(): void {
-    this.timer = setInterval(() => void this.flush(), FLUSH_MS);
-    this.timer.unref();
+    this.writer.start();
   }
 
   // Before TypeORM closes its pool (onApplicationShutdown), so the last rows still get written.
   async beforeApplicationShutdown(): Promise<void> {
-    clearInterval(this.timer);
-    await this.flush();
+    await this.writer.stop();
   }
 
   record(input: AuditInput): void {
@@ -112,12 +115,7 @@ export class AuditService implements OnModuleInit, BeforeApplicationShutdown {
     };
     const { at, ...fields } = row;
     this.logger.log({ msg: `audit ${row.action}`, audit: { ...fields, at: at.toISOString() } });
-    if (this.queue.length >= MAX_QUEUE) {
-      this.queue.shift();
-      this.dropped++;
-    }
-    this.queue.push(row);
-    if (this.queue.length >= MAX_BATCH) void this.flush();
+    this.writer.push(row);
   }
 
   /** A key operation by the current caller. */
@@ -172,33 +170,8 @@ export class AuditService implements OnModuleInit, BeforeApplicationShutdown {
     };
   }
 
-  /** Writes what is queued; one flush at a time. Reads and tests call it to see rows at once. */
-  async flush(): Promise<void> {
-    while (this.flushing) await this.flushing;
-    if (!this.queue.length) return;
-    this.flushing = this.write().finally(() => (this.flushing = undefined));
-    await this.flushing;
-  }
-
-  private async write(): Promise<void> {
-    const batch = this.queue.splice(0, this.queue.length);
-    let i = 0;
-    try {
-      for (; i < batch.length; i += MAX_BATCH)
-        await this.rows.insert(batch.slice(i, i + MAX_BATCH));
-    } catch (e) {
-      // Put back what was not written for the next try: nothing is lost, nothing doubled.
-      this.queue = batch.slice(i).concat(this.queue);
-      const over = this.queue.length - MAX_QUEUE;
-      if (over > 0) {
-        this.queue = this.queue.slice(over);
-        this.dropped += over;
-      }
-      this.logger.warn(`Audit write failed, will retry: ${(e as Error).message}`);
-    }
-    if (this.dropped) {
-      this.logger.error(`${this.dropped} audit rows dropped: the database was away too long`);
-      this.dropped = 0;
-    }
+  /** Writes what is queued. Reads and tests call it to see rows at once. */
+  flush(): Promise<void> {
+    return this.writer.flush();
   }
 }

@@ -1,15 +1,26 @@
 import { Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { ApiKeyEntity } from '../database/entities';
+import { AuditModule } from '../audit/audit.module';
 import { ProvidersModule } from '../providers/providers.module';
-import { KeyResolver } from './key-resolver.service';
+import { RedisModule } from '../redis/redis.module';
+import { SecretStoreModule } from '../secret-store/secret-store.module';
+import { UpstreamModule } from '../upstream/upstream.module';
+import { KeyResolver } from './key-resolver';
 import { KeyVerifier } from './key-verifier';
 import { KeyRepository } from './key.repository';
 import { OrgKeysController, UserKeysController } from './keys.controller';
 import { KeysService } from './keys.service';
 
 @Module({
-  imports: [TypeOrmModule.forFeature([ApiKeyEntity]), ProvidersModule],
+  imports: [
+    TypeOrmModule.forFeature([ApiKeyEntity]),
+    AuditModule,
+    ProvidersModule,
+    RedisModule,
+    SecretStoreModule,
+    UpstreamModule,
+  ],
   controllers: [UserKeysController, OrgKeysController],
   providers: [KeyRepository, KeysService, KeyVerifier, KeyResolver],
   exports: [KeysService, KeyResolver, KeyRepository],

@@ -10,7 +10,7 @@ import { ProviderRegistryService } from '../providers/provider-registry.service'
 import { SECRET_STORE, type SecretRef, type SecretStore } from '../secret-store/secret-store.port';
 import type { AdminKeyQueryDto, SaveKeyDto, UpdateKeyDto } from './dto/key-input.dto';
 import { KeyMetadataDto, type VerifyResultDto } from './dto/key-metadata.dto';
-import { KeyResolver } from './key-resolver.service';
+import { KeyResolver } from './key-resolver';
 import { KeyVerifier } from './key-verifier';
 import { KeyRepository, type Owner } from './key.repository';
 import { ownerOf, type KeyScope } from './owner';

@@ -1,14 +1,10 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { InjectRepository } from '@nestjs/typeorm';
-import type { Repository } from 'typeorm';
-import type { Caller } from '../auth/caller';
 import { AppError } from '../common/errors/app-error';
 import { APP_CONFIG, type AppConfig } from '../config/app-config';
-import { UserLimitsEntity } from '../database/entities';
-import type { KeyCandidate } from '../keys/key-resolver.service';
 import { MetricsService } from '../metrics/metrics.service';
 import { COUNTER_STORE, type CounterStore } from './counter-store';
 import { isUnlimited, type LimitKind, limitOf, type Limits, NO_LIMITS, windowOf } from './limits';
+import { LimitsRepository } from './limits.repository';
 
 const KINDS: LimitKind[] = ['rpm', 'tpm', 'tpd', 'budget'];
 const NAMES: Record<LimitKind, string> = {
@@ -17,6 +13,12 @@ const NAMES: Record<LimitKind, string> = {
   tpd: 'tokens-per-day',
   budget: 'monthly-budget',
 };
+
+/** A key as limits see it: the operator's env key has no id and no limits. */
+export interface LimitedKey {
+  keyId?: string;
+  limits?: Limits | null;
+}
 
 /** A spent limit: which, and when it resets. */
 export interface Exceeded {
@@ -38,14 +40,14 @@ export class LimitsService {
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     @Inject(COUNTER_STORE) private readonly counters: CounterStore,
-    @InjectRepository(UserLimitsEntity) private readonly repo: Repository<UserLimitsEntity>,
+    private readonly repo: LimitsRepository,
     private readonly metrics: MetricsService,
   ) {}
 
   /** Counts the request against the caller's limits; throws 429 rate_limited when one is spent. */
-  async admitUser(caller: Caller): Promise<void> {
-    const limits = await this.userLimits(caller.sub);
-    const over = await this.admit(`u:${caller.sub}`, limits, 'user');
+  async admitUser(sub: string): Promise<void> {
+    const limits = await this.userLimits(sub);
+    const over = await this.admit(`u:${sub}`, limits, 'user');
     if (over) {
       this.metrics.rateLimited('user', over.kind);
       throw rateLimited(over);
@@ -53,7 +55,7 @@ export class LimitsService {
   }
 
   /** Counts the request against a key's own limits; returns the spent one, if any. */
-  admitKey(c: KeyCandidate): Promise<Exceeded | undefined> {
+  admitKey(c: LimitedKey): Promise<Exceeded | undefined> {
     if (!c.keyId || !c.limits) return Promise.resolve(undefined);
     return this.admit(`k:${c.keyId}`, c.limits, 'key').then((over) => {
       if (over) this.metrics.rateLimited('key', over.kind);
@@ -62,16 +64,11 @@ export class LimitsService {
   }
 
   /** Adds what a response used to the token and budget windows of the user and the key. */
-  async record(
-    caller: Caller,
-    c: KeyCandidate | undefined,
-    tokens: number,
-    costUsd: number | null,
-  ) {
+  async record(sub: string, c: LimitedKey | undefined, tokens: number, costUsd: number | null) {
     if (tokens <= 0 && !costUsd) return;
     // Only scopes with a token or budget limit are counted: the rest would be work for nothing.
     const scopes: string[] = [];
-    if (countsTokens(await this.userLimits(caller.sub))) scopes.push(`u:${caller.sub}`);
+    if (countsTokens(await this.userLimits(sub))) scopes.push(`u:${sub}`);
     if (c?.keyId && c.limits && countsTokens(c.limits)) scopes.push(`k:${c.keyId}`);
     if (!scopes.length) return;
     const now = Date.now();
@@ -87,14 +84,14 @@ export class LimitsService {
     const now = Date.now();
     const hit = this.users.get(sub);
     if (hit && hit.expires > now) return hit.limits;
-    const row = await this.repo.findOneBy({ sub });
-    const limits = row ? { ...NO_LIMITS, ...row.limits } : this.config.userLimits;
+    const stored = await this.repo.findBySub(sub);
+    const limits = stored ? { ...NO_LIMITS, ...stored } : this.config.userLimits;
     this.users.set(sub, { limits, expires: now + this.config.keyCacheTtlMs });
     return limits;
   }
 
   async setUserLimits(sub: string, limits: Limits): Promise<Limits> {
-    await this.repo.save({ sub, limits, updatedAt: new Date() });
+    await this.repo.save(sub, limits);
     this.users.delete(sub);
     return limits;
   }

@@ -88,8 +88,19 @@ export class MetricsService {
     registers: [this.registry],
   });
 
+  private readonly droppedRows = new Counter({
+    name: 'byok_rows_dropped_total',
+    help: 'Usage and audit rows given up because the database was away longer than the queue lasts',
+    labelNames: ['table'],
+    registers: [this.registry],
+  });
+
   constructor() {
     collectDefaultMetrics({ register: this.registry });
+  }
+
+  rowsDropped(table: string, count: number): void {
+    this.droppedRows.inc({ table }, count);
   }
 
   rateLimited(scope: string, limit: string): void {

@@ -1,8 +1,14 @@
+import type { SecretValue } from '../common/secret-value';
+
 /** A raw key to hide and what to show instead (`…abcd`, see keyHint). */
 export interface ScrubSecret {
   value: string;
   hint: string;
 }
+
+/** What to scrub for the keys an exchange tried. */
+export const secretsOf = (keys: readonly { secret: SecretValue; hint: string }[]): ScrubSecret[] =>
+  keys.map((k) => ({ value: k.secret.reveal(), hint: k.hint }));
 
 /**
  * Replaces every secret in a byte stream with its hint. `push` returns what can be sent now;

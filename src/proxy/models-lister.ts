@@ -3,14 +3,14 @@ import type { FastifyRequest } from 'fastify';
 import type { ServerResponse } from 'node:http';
 import type { Caller } from '../auth/caller';
 import { APP_CONFIG, type AppConfig } from '../config/app-config';
-import { KeyResolver } from '../keys/key-resolver.service';
+import { KeyResolver } from '../keys/key-resolver';
 import { ProviderRegistryService } from '../providers/provider-registry.service';
 import type { ProviderRecord } from '../providers/provider.schema';
-import { buildUpstreamHeaders } from './headers';
-import { scrubText } from './key-scrubber';
-import type { Exchange } from './response-relay';
-import { buildUpstreamUrl } from './upstream-url';
-import { UpstreamClient } from './upstream.client';
+import { buildUpstreamHeaders } from '../upstream/upstream-headers';
+import { buildUpstreamUrl } from '../upstream/upstream-url';
+import { UpstreamClient } from '../upstream/upstream.client';
+import type { Exchange } from './exchange';
+import { scrubText, secretsOf } from './key-scrubber';
 
 interface Model {
   id: string;
@@ -61,18 +61,17 @@ export class ModelsLister {
     if (!key) return undefined;
     try {
       const up = await this.upstream.send({
+        provider,
+        key: key.secret,
         url: buildUpstreamUrl(provider, 'models', '', 'openai'),
         method: 'GET',
         headers: buildUpstreamHeaders(
           { accept: 'application/json', 'user-agent': req.headers['user-agent'] },
           provider,
-          key.secret,
         ),
         signal: AbortSignal.timeout(Math.min(this.config.upstream.timeoutMs, 15_000)),
       });
-      const text = scrubText(await up.body.text(), [
-        { value: key.secret.reveal(), hint: key.hint },
-      ]);
+      const text = scrubText(await up.body.text(), secretsOf([key]));
       if (up.statusCode !== 200) throw new Error(`HTTP ${up.statusCode}`);
       const data = (JSON.parse(text) as { data?: Model[] }).data ?? [];
       return data.map((m) => ({

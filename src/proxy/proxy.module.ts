@@ -3,16 +3,16 @@ import { AuthModule } from '../auth/auth.module';
 import { KeysModule } from '../keys/keys.module';
 import { LimitsModule } from '../limits/limits.module';
 import { ProvidersModule } from '../providers/providers.module';
+import { UpstreamModule } from '../upstream/upstream.module';
 import { UsageModule } from '../usage/usage.module';
 import { ModelsLister } from './models-lister';
-import { ProxyRouter } from './proxy.router';
-import { ProxyRoutes } from './proxy.routes';
+import { ProxyEndpoints } from './proxy-endpoints';
 import { ProxyService } from './proxy.service';
 import { ResponseRelay } from './response-relay';
-import { UpstreamClient } from './upstream.client';
+import { TargetFinder } from './target-finder';
 
 @Module({
-  imports: [AuthModule, KeysModule, LimitsModule, ProvidersModule, UsageModule],
-  providers: [ProxyRoutes, ProxyService, ProxyRouter, ResponseRelay, UpstreamClient, ModelsLister],
+  imports: [AuthModule, KeysModule, LimitsModule, ProvidersModule, UpstreamModule, UsageModule],
+  providers: [ProxyEndpoints, ProxyService, TargetFinder, ResponseRelay, ModelsLister],
 })
 export class ProxyModule {}

@@ -1,47 +1,47 @@
-import { Inject, Injectable, Logger } from '@nestjs/common';
+import { Injectable, Logger } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { ServerResponse } from 'node:http';
-import { AuthGuard } from '../auth/auth.guard';
+import { Authenticator } from '../auth/authenticator';
 import type { Caller } from '../auth/caller';
 import { AppError } from '../common/errors/app-error';
 import { toAppError } from '../common/errors/to-app-error';
 import { openAiErrorBody } from '../common/filters/http-error.filter';
-import { APP_CONFIG, type AppConfig } from '../config/app-config';
-import { type KeyCandidate, KeyResolver } from '../keys/key-resolver.service';
+import { type KeyCandidate, KeyResolver } from '../keys/key-resolver';
 import { type Exceeded, LimitsService, rateLimited } from '../limits/limits.service';
-import { ProviderRegistryService } from '../providers/provider-registry.service';
 import type { ProviderRecord } from '../providers/provider.schema';
-import { buildUpstreamHeaders } from './headers';
-import { scrubText } from './key-scrubber';
+import { buildUpstreamHeaders } from '../upstream/upstream-headers';
+import { UpstreamClient, type UpstreamResponse } from '../upstream/upstream.client';
+import { UsageRecorder } from '../usage/usage.recorder';
+import { type Exchange, type ExchangeOutcome, usageEventOf } from './exchange';
+import { scrubText, secretsOf } from './key-scrubber';
 import { ModelsLister } from './models-lister';
 import type { ProxyTarget } from './proxy-target';
-import { ProxyRouter } from './proxy.router';
-import { type Exchange, ResponseRelay } from './response-relay';
-import { UpstreamClient, type UpstreamResponse } from './upstream.client';
+import { ResponseRelay } from './response-relay';
+import { TargetFinder } from './target-finder';
 
 const REJECTED = new Set([401, 403]);
 const FAILOVER = new Set([401, 403, 429]);
 const ERROR_BODY_LIMIT = 64 * 1024;
 
 /**
- * One proxied request: authenticate, route, resolve candidate keys, forward with the first key
- * and fail over on 401/403/429 while nothing has reached the client, then relay the answer.
- * The reply is hijacked, so headers and errors here are written by hand, in the OpenAI shape.
+ * One proxied request: authenticate, find the target, resolve candidate keys, forward with the
+ * first key and fail over on 401/403/429 while nothing has reached the client, relay the answer,
+ * and emit one usage event however it ended. The reply is hijacked, so headers and errors here
+ * are written by hand, in the OpenAI shape.
  */
 @Injectable()
 export class ProxyService {
   private readonly logger = new Logger('Proxy');
 
   constructor(
-    @Inject(APP_CONFIG) private readonly config: AppConfig,
-    private readonly auth: AuthGuard,
-    private readonly router: ProxyRouter,
-    private readonly registry: ProviderRegistryService,
+    private readonly auth: Authenticator,
+    private readonly targets: TargetFinder,
     private readonly resolver: KeyResolver,
     private readonly upstream: UpstreamClient,
     private readonly relay: ResponseRelay,
     private readonly models: ModelsLister,
     private readonly limits: LimitsService,
+    private readonly usage: UsageRecorder,
   ) {}
 
   async handle(req: FastifyRequest, reply: FastifyReply): Promise<void> {
@@ -54,20 +54,23 @@ export class ProxyService {
       target: undefined,
       candidate: undefined,
     };
+    let outcome: ExchangeOutcome | undefined;
     try {
       const caller = await this.auth.authenticate(req.headers, req);
       ex.caller = caller;
-      const target = this.router.route(req);
+      const target = this.targets.find(req);
       ex.target = target;
       this.checkScope(caller, target.provider);
-      await this.limits.admitUser(caller);
+      await this.limits.admitUser(caller.sub);
       if (target.listModels) return await this.models.list(caller, req, res, ex);
       const candidates = await this.resolver.resolve(caller, target.provider.id);
       if (!candidates.length) throw this.keyMissing(target.provider);
-      await this.forward(req, res, ex, target, candidates);
+      outcome = await this.forward(req, res, ex, target, candidates);
     } catch (e) {
-      this.fail(res, ex, e);
+      outcome = this.fail(res, ex, e);
     }
+    const event = outcome && usageEventOf(ex, outcome);
+    if (event) this.usage.record(event);
   }
 
   private async forward(
@@ -76,11 +79,12 @@ export class ProxyService {
     ex: Exchange,
     target: ProxyTarget,
     candidates: KeyCandidate[],
-  ): Promise<void> {
+  ): Promise<ExchangeOutcome> {
     const abort = new AbortController();
     res.once('close', () => {
       if (!res.writableEnded) abort.abort();
     });
+    const headers = buildUpstreamHeaders(req.headers, target.provider);
     let limited: Exceeded | undefined;
     for (let i = 0; i < candidates.length; i++) {
       const candidate = candidates[i];
@@ -90,7 +94,15 @@ export class ProxyService {
         continue;
       }
       ex.candidate = candidate;
-      const up = await this.send(req, target, candidate, abort.signal);
+      const up = await this.upstream.send({
+        provider: target.provider,
+        key: candidate.secret,
+        url: target.url,
+        method: target.method,
+        headers,
+        body: target.body,
+        signal: abort.signal,
+      });
       const status = up.statusCode;
       if (REJECTED.has(status)) this.resolver.markInvalid(candidate);
       if (FAILOVER.has(status) && i < candidates.length - 1) {
@@ -104,35 +116,8 @@ export class ProxyService {
         throw await this.rejected(up, target.provider, candidate, candidates);
       return this.relay.relay(res, up, ex, candidates.slice(0, i + 1), abort);
     }
-    if (limited) throw rateLimited(limited);
-  }
-
-  private async send(
-    req: FastifyRequest,
-    target: ProxyTarget,
-    candidate: KeyCandidate,
-    signal: AbortSignal,
-  ): Promise<UpstreamResponse> {
-    try {
-      return await this.upstream.send({
-        url: target.url,
-        method: target.method,
-        headers: buildUpstreamHeaders(req.headers, target.provider, candidate.secret),
-        body: target.body,
-        signal,
-      });
-    } catch (e) {
-      if (signal.aborted) throw e;
-      const code = (e as { code?: string }).code ?? (e as Error).name;
-      const timeout = code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_CONNECT_TIMEOUT';
-      throw new AppError(
-        'upstream_unavailable',
-        timeout
-          ? `${target.provider.name} did not answer in time (${code}); try again later`
-          : `${target.provider.name} could not be reached (${code}); try again later`,
-        { status: timeout ? 504 : 502 },
-      );
-    }
+    // Reached only when every candidate was over its own limit.
+    throw rateLimited(limited as Exceeded);
   }
 
   private async rejected(
@@ -172,18 +157,19 @@ export class ProxyService {
     );
   }
 
-  private fail(res: ServerResponse, ex: Exchange, e: unknown): void {
-    if (ex.target && e instanceof Error && e.name === 'AbortError') return;
+  /** Answers a failed exchange in the OpenAI shape, unless the client is gone or already answered. */
+  private fail(res: ServerResponse, ex: Exchange, e: unknown): ExchangeOutcome | undefined {
+    if (ex.target && e instanceof Error && e.name === 'AbortError') return undefined;
     const err = toAppError(e);
     if (err.status >= 500 && err.code !== 'upstream_unavailable')
       this.logger.error({
         reqId: ex.requestId,
         err: { type: (e as Error).name, message: (e as Error).message },
       });
-    this.relay.recordFailure(ex, err);
+    const outcome = { status: err.status, errorType: err.code };
     if (res.headersSent || res.destroyed) {
       res.destroy();
-      return;
+      return outcome;
     }
     const headers: Record<string, string> = {
       'content-type': 'application/json',
@@ -194,11 +180,9 @@ export class ProxyService {
     if (ex.candidate) headers['x-byok-key-source'] = ex.candidate.source;
     res.writeHead(err.status, headers);
     res.end(openAiErrorBody(err));
+    return outcome;
   }
 }
-
-export const secretsOf = (cs: KeyCandidate[]) =>
-  cs.map((c) => ({ value: c.secret.reveal(), hint: c.hint }));
 
 async function readLimited(up: UpstreamResponse, limit: number): Promise<string> {
   const parts: Buffer[] = [];

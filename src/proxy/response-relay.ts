@@ -3,19 +3,21 @@ import { once } from 'node:events';
 import { pipeline, type Transform } from 'node:stream';
 import { createBrotliDecompress, createGunzip, createInflate } from 'node:zlib';
 import type { ServerResponse } from 'node:http';
-import type { Caller } from '../auth/caller';
-import { AppError } from '../common/errors/app-error';
-import type { KeyCandidate } from '../keys/key-resolver.service';
-import { LimitsService } from '../limits/limits.service';
-import { MetricsService } from '../metrics/metrics.service';
-import { PriceTable } from '../usage/prices';
-import { UsageRecorder } from '../usage/usage.recorder';
-import { filterResponseHeaders } from './headers';
-import { createScrubber, type Scrubber, type ScrubSecret, scrubText } from './key-scrubber';
+import type { KeyCandidate } from '../keys/key-resolver';
+import { failureReason, upstreamUnavailable } from '../upstream/upstream-error';
+import { filterResponseHeaders } from '../upstream/upstream-headers';
+import type { UpstreamResponse } from '../upstream/upstream.client';
+import type { Exchange, ExchangeOutcome } from './exchange';
+import {
+  createScrubber,
+  type Scrubber,
+  type ScrubSecret,
+  scrubText,
+  secretsOf,
+} from './key-scrubber';
 import type { ProxyTarget } from './proxy-target';
 import { isEventStream, openAiErrorEvent } from './sse';
 import { UsageSniffer } from './usage-sniffer';
-import type { UpstreamResponse } from './upstream.client';
 
 /** Answers up to this size with a known length are sent in one write. */
 const WHOLE_BODY_LIMIT = 256 * 1024;
@@ -53,32 +55,17 @@ function scrubHeaders(headers: Record<string, string | string[]>, secrets: Scrub
   }
 }
 
-/** What the proxy knows of one request as it goes; usage and metrics are built from it. */
-export interface Exchange {
-  requestId: string;
-  started: number;
-  caller?: Caller;
-  target?: ProxyTarget;
-  candidate?: KeyCandidate;
-}
-
 /**
  * Relays an upstream response to the client as it arrives: chunk by chunk, never buffered
  * (small answers of known length, which nobody streams, go in one write),
  * with any key the provider echoes replaced by its hint. A client that goes away aborts the
  * upstream; an upstream that fails mid-stream ends an SSE stream with an error event (and
- * cuts any other body), so no client mistakes it for a clean finish.
+ * cuts any other body), so no client mistakes it for a clean finish. It returns how the
+ * exchange ended (status, tokens reported, timings) for the usage event.
  */
 @Injectable()
 export class ResponseRelay {
   private readonly logger = new Logger('Proxy');
-
-  constructor(
-    private readonly usage: UsageRecorder,
-    private readonly limits: LimitsService,
-    private readonly prices: PriceTable,
-    private readonly metrics: MetricsService,
-  ) {}
 
   async relay(
     res: ServerResponse,
@@ -86,7 +73,7 @@ export class ResponseRelay {
     ex: Exchange,
     tried: KeyCandidate[],
     abort: AbortController,
-  ): Promise<void> {
+  ): Promise<ExchangeOutcome> {
     const target = ex.target!;
     const candidate = ex.candidate!;
     const headers = filterResponseHeaders(up.headers);
@@ -97,7 +84,7 @@ export class ResponseRelay {
     headers['x-byok-provider'] = target.provider.id;
     headers['x-byok-key-source'] = candidate.source;
     headers['x-request-id'] = ex.requestId;
-    const secrets = tried.map((c) => ({ value: c.secret.reveal(), hint: c.hint }));
+    const secrets = secretsOf(tried);
     scrubHeaders(headers, secrets);
     const scrubber = createScrubber(secrets);
     const sniffer = new UsageSniffer();
@@ -114,10 +101,9 @@ export class ResponseRelay {
         for await (const chunk of body) parts.push(chunk);
       } catch (e) {
         if (abort.signal.aborted) throw e;
-        const code = (e as { code?: string }).code ?? (e as Error).name;
-        throw new AppError(
-          'upstream_unavailable',
-          `${target.provider.name} failed mid-response (${code})`,
+        throw upstreamUnavailable(
+          e,
+          (reason) => `${target.provider.name} failed mid-response (${reason})`,
         );
       }
       const whole = Buffer.concat(parts);
@@ -145,24 +131,13 @@ export class ResponseRelay {
           : this.endBroken(res, target, e, sse, scrubber);
       }
     }
-    const usage = sniffer.usage();
-    const model = target.model ?? sniffer.model();
-    this.usage.record({
-      ex,
+    return {
       status: up.statusCode,
       errorType: failure ?? (up.statusCode >= 400 ? String(up.statusCode) : undefined),
-      usage,
+      usage: sniffer.usage(),
       firstChunkAt,
-      model,
-    });
-    const prompt = usage.promptTokens ?? 0;
-    const completion = usage.completionTokens ?? 0;
-    if (!ex.caller || prompt + completion === 0) return;
-    const cost = this.prices.cost(target.provider.id, model ?? null, prompt, completion);
-    this.metrics.usage(target.provider.id, candidate.source, prompt, completion, cost);
-    this.limits
-      .record(ex.caller, candidate, prompt + completion, cost)
-      .catch((e: unknown) => this.logger.warn(`Counting tokens failed: ${(e as Error).message}`));
+      model: sniffer.model(),
+    };
   }
 
   /** Ends a response whose upstream failed mid-body: an SSE error event, or a cut connection. */
@@ -173,7 +148,7 @@ export class ResponseRelay {
     sse: boolean,
     scrubber: Scrubber,
   ): string {
-    const failure = (e as { code?: string }).code ?? (e as Error).name;
+    const failure = failureReason(e);
     this.logger.warn(`${target.provider.id} failed mid-response (${failure})`);
     if (sse && !res.destroyed) {
       const message = `${target.provider.name} stopped mid-stream (${failure}); the response is incomplete`;
@@ -187,10 +162,5 @@ export class ResponseRelay {
       res.destroy();
     }
     return failure;
-  }
-
-  recordFailure(ex: Exchange, err: AppError): void {
-    if (!ex.caller) return;
-    this.usage.record({ ex, status: err.status, errorType: err.code, model: ex.target?.model });
   }
 }

@@ -1,9 +1,11 @@
+import { DependencyError } from '../common/errors/dependency-error';
+
 /**
  * The one error both secret stores throw. Its message names the operation, the store path
  * and a status or error code, never a request or response body: a Vault client error can
  * carry the request body (the raw key), so it is never wrapped, chained or logged.
  */
-export class SecretStoreError extends Error {
+export class SecretStoreError extends DependencyError {
   override name = 'SecretStoreError';
 
   constructor(
@@ -13,7 +15,11 @@ export class SecretStoreError extends Error {
     /** A Node/axios error code (ECONNREFUSED, ETIMEDOUT…) when no response arrived. */
     readonly code?: string,
   ) {
-    super(message);
+    super(
+      message,
+      'secret_store_unavailable',
+      'The secret store could not complete the operation; nothing was changed: try again later',
+    );
   }
 
   get notFound(): boolean {

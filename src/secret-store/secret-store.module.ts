@@ -1,11 +1,4 @@
-import {
-  type DynamicModule,
-  Global,
-  Inject,
-  Logger,
-  Module,
-  type OnModuleDestroy,
-} from '@nestjs/common';
+import { Inject, Logger, Module, type OnModuleDestroy } from '@nestjs/common';
 import { getDataSourceToken } from '@nestjs/typeorm';
 import type { DataSource } from 'typeorm';
 import { APP_CONFIG, type AppConfig } from '../config/app-config';
@@ -40,30 +33,23 @@ export async function createSecretStore(
 }
 
 /**
- * Global: import once in AppModule with `SecretStoreModule.forRoot()` after ConfigModule and
- * TypeOrmModule.forRootAsync; then `@Inject(SECRET_STORE) store: SecretStore` anywhere.
+ * SECRET_STORE for the modules that import this one (keys, health). It needs APP_CONFIG (the
+ * global ConfigModule) and, for the local store, TypeORM's DataSource.
  */
-@Global()
-@Module({})
+@Module({
+  providers: [
+    {
+      provide: SECRET_STORE,
+      // Optional so a vault-only context (tests, tools) needs no database.
+      inject: [APP_CONFIG, { token: getDataSourceToken(), optional: true }],
+      useFactory: (config: AppConfig, dataSource?: DataSource) =>
+        createSecretStore(config, dataSource),
+    },
+  ],
+  exports: [SECRET_STORE],
+})
 export class SecretStoreModule implements OnModuleDestroy {
   constructor(@Inject(SECRET_STORE) private readonly store: SecretStore) {}
-
-  static forRoot(): DynamicModule {
-    return {
-      module: SecretStoreModule,
-      global: true,
-      providers: [
-        {
-          provide: SECRET_STORE,
-          // Optional so a vault-only context (tests, tools) needs no database.
-          inject: [APP_CONFIG, { token: getDataSourceToken(), optional: true }],
-          useFactory: (config: AppConfig, dataSource?: DataSource) =>
-            createSecretStore(config, dataSource),
-        },
-      ],
-      exports: [SECRET_STORE],
-    };
-  }
 
   /** Stops Vault token renewal timers so shutdown is not held up or followed by stray calls. */
   onModuleDestroy(): void {

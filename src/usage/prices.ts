@@ -1,7 +1,7 @@
-import { parseConfigYaml } from '../config/yaml';
-import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { readFileSync } from 'node:fs';
 import { type AppConfig, ConfigError } from '../config/app-config';
+import { builtinDataPath, readOverrideFile } from '../config/data-file';
+import { parseConfigYaml } from '../config/yaml';
 
 /** USD per 1M tokens for one provider's model (or every model id starting with `model`). */
 export interface PriceEntry {
@@ -16,18 +16,9 @@ const FIELDS = new Set(['model', 'match', 'input', 'output']);
 const isObject = (v: unknown): v is Record<string, unknown> =>
   typeof v === 'object' && v !== null && !Array.isArray(v);
 
-/**
- * tsc copies no YAML into dist/, so, as for builtin-providers.yaml, the table is read next to
- * this module under jest (src/usage) or from `../../src/usage` when dist/usage runs.
- */
+/** `dir` lets tests resolve the path as it would be from dist/usage. */
 export function pricesPath(dir = __dirname): string {
-  const candidates = [
-    join(dir, 'prices.yaml'),
-    join(dir, '..', '..', 'src', 'usage', 'prices.yaml'),
-  ];
-  const found = candidates.find((p) => existsSync(p));
-  if (!found) throw new ConfigError(`prices.yaml not found; looked in ${candidates.join(', ')}`);
-  return found;
+  return builtinDataPath(dir, 'usage', 'prices.yaml');
 }
 
 /** A map of provider id → list of `{model, match?, input, output}`; every problem is named. */
@@ -126,15 +117,7 @@ export function loadPrices(
     for (const e of list) merged.set(`${e.provider}\u0000${e.model}`, e);
   };
   add(parsePriceYaml(readFileSync(builtin, 'utf8'), 'prices.yaml'));
-  if (config.pricesFile) {
-    const source = `PRICES_FILE (${config.pricesFile})`;
-    let text: string;
-    try {
-      text = readFileSync(config.pricesFile, 'utf8');
-    } catch (err) {
-      throw new ConfigError(`${source}: cannot read: ${(err as Error).message}`);
-    }
-    add(parsePriceYaml(text, source));
-  }
+  const override = readOverrideFile('PRICES_FILE', config.pricesFile);
+  if (override) add(parsePriceYaml(override.text, override.source));
   return new PriceTable(merged.values());
 }

@@ -3,6 +3,8 @@ import { TypeOrmModule } from '@nestjs/typeorm';
 import { APP_CONFIG, type AppConfig } from '../config/app-config';
 import { UsageDailyEntity, UsageEventEntity } from '../database/entities';
 import { KeysModule } from '../keys/keys.module';
+import { LimitsModule } from '../limits/limits.module';
+import { MetricsModule } from '../metrics/metrics.module';
 import { loadPrices, PriceTable } from './prices';
 import { UsageController } from './usage.controller';
 import { UsageRecorder } from './usage.recorder';
@@ -11,7 +13,12 @@ import { UsageRollup } from './usage-rollup';
 import { UsageService } from './usage.service';
 
 @Module({
-  imports: [TypeOrmModule.forFeature([UsageEventEntity, UsageDailyEntity]), KeysModule],
+  imports: [
+    TypeOrmModule.forFeature([UsageEventEntity, UsageDailyEntity]),
+    KeysModule,
+    LimitsModule,
+    MetricsModule,
+  ],
   controllers: [UsageController],
   providers: [
     UsageRecorder,

@@ -1,135 +1,115 @@
-import { Injectable, Logger, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
-import { InjectRepository } from '@nestjs/typeorm';
-import type { Repository } from 'typeorm';
-import { UsageEventEntity } from '../database/entities';
+import {
+  type BeforeApplicationShutdown,
+  Injectable,
+  Logger,
+  type OnModuleInit,
+} from '@nestjs/common';
+import { BatchWriter } from '../common/batch-writer';
 import { KeyRepository } from '../keys/key.repository';
+import { LimitsService } from '../limits/limits.service';
 import { MetricsService } from '../metrics/metrics.service';
-import type { Exchange } from '../proxy/response-relay';
-import type { TokenUsage } from '../proxy/usage-sniffer';
+import { PriceTable } from './prices';
+import type { UsageEvent } from './usage-event';
+import { UsageRepository, type UsageRow } from './usage.repository';
 
-export interface UsageInput {
-  ex: Exchange;
-  status: number;
-  errorType?: string;
-  usage?: TokenUsage;
-  firstChunkAt?: number;
-  model?: string;
-}
-
-type UsageRow = Omit<UsageEventEntity, 'id'>;
-
-/** [column, Postgres array type, field]: one array parameter per column. */
-const COLUMNS: [string, string, keyof UsageRow][] = [
-  ['created_at', 'timestamptz', 'createdAt'],
-  ['caller_sub', 'varchar', 'callerSub'],
-  ['owner_type', 'varchar', 'ownerType'],
-  ['owner_id', 'varchar', 'ownerId'],
-  ['key_id', 'uuid', 'keyId'],
-  ['provider', 'varchar', 'provider'],
-  ['model', 'varchar', 'model'],
-  ['operation', 'varchar', 'operation'],
-  ['status', 'int', 'status'],
-  ['error_type', 'varchar', 'errorType'],
-  ['latency_ms', 'int', 'latencyMs'],
-  ['prompt_tokens', 'int', 'promptTokens'],
-  ['completion_tokens', 'int', 'completionTokens'],
-  ['request_id', 'varchar', 'requestId'],
-];
-const INSERT = `INSERT INTO usage_events (${COLUMNS.map(([c]) => c).join(', ')}) SELECT * FROM unnest(${COLUMNS.map(([, t], i) => `$${i + 1}::${t}[]`).join(', ')})`;
-
-/**
- * One statement with one array per column, whatever the batch size: building a multi-row
- * INSERT through the query builder cost more CPU than the proxying itself under load.
- */
-async function insertRows(repo: Repository<UsageEventEntity>, rows: UsageRow[]): Promise<void> {
-  await repo.query(
-    INSERT,
-    COLUMNS.map(([, , field]) => rows.map((r) => r[field])),
-  );
-}
-
-const FLUSH_MS = 1000;
-const MAX_BATCH = 500;
-/** Rows kept while the database is away; past that the oldest are dropped (and counted in logs). */
-const MAX_QUEUE = 50_000;
 const LAST_USED_EVERY_MS = 60_000;
 
 /**
- * Records each proxied request without slowing it: metrics at once, usage rows and lastUsedAt
- * (at most once a minute per key) queued and written in batches every second.
+ * The one consumer of usage events: metrics and the access log line at once, token and cost
+ * windows for limits, and a usage row (plus a key's lastUsedAt, at most once a minute) queued and
+ * written in batches, so recording never adds a database round trip to the request.
  */
 @Injectable()
-export class UsageRecorder implements OnModuleInit, OnApplicationShutdown {
+export class UsageRecorder implements OnModuleInit, BeforeApplicationShutdown {
   private readonly logger = new Logger(UsageRecorder.name);
-  private queue: UsageRow[] = [];
+  private readonly writer: BatchWriter<UsageRow>;
   private readonly lastUsed = new Map<string, number>();
   private touched = new Map<string, Date>();
-  private timer?: NodeJS.Timeout;
-  private flushing?: Promise<void>;
 
   constructor(
-    @InjectRepository(UsageEventEntity) private readonly rows: Repository<UsageEventEntity>,
+    private readonly rows: UsageRepository,
     private readonly keys: KeyRepository,
+    private readonly prices: PriceTable,
+    private readonly limits: LimitsService,
     private readonly metrics: MetricsService,
-  ) {}
+  ) {
+    this.writer = new BatchWriter({
+      name: 'usage_events',
+      insert: (batch) => this.write(batch),
+      dropped: (n) => metrics.rowsDropped('usage_events', n),
+      logger: this.logger,
+    });
+  }
 
   onModuleInit(): void {
-    this.timer = setInterval(() => void this.flush(), FLUSH_MS);
-    this.timer.unref();
+    this.writer.start();
   }
 
-  async onApplicationShutdown(): Promise<void> {
-    clearInterval(this.timer);
-    await this.flush();
+  // Before TypeORM closes its pool (onApplicationShutdown), so the last rows still get written.
+  async beforeApplicationShutdown(): Promise<void> {
+    await this.writer.stop();
   }
 
-  record(u: UsageInput): void {
-    const { ex } = u;
-    const target = ex.target;
-    if (!ex.caller || !target) return;
-    const now = performance.now();
-    const c = ex.candidate;
+  record(e: UsageEvent): void {
     this.metrics.observe({
-      provider: target.provider.id,
-      model: u.model,
-      operation: target.operation,
-      keySource: c?.source ?? 'none',
-      status: u.status,
-      errorType: u.errorType,
-      seconds: (now - ex.started) / 1000,
-      firstChunkSeconds: u.firstChunkAt ? (u.firstChunkAt - ex.started) / 1000 : undefined,
-      promptTokens: u.usage?.promptTokens,
-      completionTokens: u.usage?.completionTokens,
-    });
-    if (this.queue.length >= MAX_QUEUE) this.queue.shift();
-    this.queue.push({
-      createdAt: new Date(),
-      callerSub: ex.caller.sub,
-      ownerType: c?.source ?? 'none',
-      ownerId: c ? c.ownerId : '',
-      keyId: c?.keyId ?? null,
-      provider: target.provider.id,
-      model: u.model?.slice(0, 200) ?? null,
-      operation: target.operation.slice(0, 64),
-      status: u.status,
-      errorType: u.errorType?.slice(0, 64) ?? null,
-      latencyMs: Math.round(now - ex.started),
-      promptTokens: u.usage?.promptTokens ?? null,
-      completionTokens: u.usage?.completionTokens ?? null,
-      requestId: ex.requestId.slice(0, 128),
+      provider: e.provider,
+      model: e.model,
+      operation: e.operation,
+      keySource: e.keySource,
+      status: e.status,
+      errorType: e.errorType,
+      seconds: e.durationMs / 1000,
+      firstChunkSeconds: e.firstChunkMs === undefined ? undefined : e.firstChunkMs / 1000,
+      promptTokens: e.promptTokens,
+      completionTokens: e.completionTokens,
     });
     this.logger.log({
       msg: 'proxied',
-      reqId: ex.requestId,
-      provider: target.provider.id,
-      model: u.model,
-      status: u.status,
-      keySource: c?.source,
-      ms: Math.round(now - ex.started),
-      ...(u.errorType ? { error: u.errorType } : {}),
+      reqId: e.requestId,
+      provider: e.provider,
+      model: e.model,
+      status: e.status,
+      keySource: e.keySource === 'none' ? undefined : e.keySource,
+      ms: Math.round(e.durationMs),
+      ...(e.errorType ? { error: e.errorType } : {}),
     });
-    if (c?.keyId && u.status < 400) this.touch(c.keyId);
-    if (this.queue.length >= MAX_BATCH) void this.flush();
+    this.writer.push({
+      createdAt: new Date(),
+      callerSub: e.callerSub,
+      ownerType: e.keySource,
+      ownerId: e.keyOwnerId,
+      keyId: e.keyId ?? null,
+      provider: e.provider,
+      model: e.model?.slice(0, 200) ?? null,
+      operation: e.operation.slice(0, 64),
+      status: e.status,
+      errorType: e.errorType?.slice(0, 64) ?? null,
+      latencyMs: Math.round(e.durationMs),
+      promptTokens: e.promptTokens ?? null,
+      completionTokens: e.completionTokens ?? null,
+      requestId: e.requestId.slice(0, 128),
+    });
+    if (e.keyId && e.status < 400) this.touch(e.keyId);
+    this.count(e);
+  }
+
+  /** Writes what is queued. Tests call it to see rows at once. */
+  flush(): Promise<void> {
+    return this.writer.flush();
+  }
+
+  /** Tokens and cost: the byok_usage_* metrics and the token and budget windows of limits. */
+  private count(e: UsageEvent): void {
+    const prompt = e.promptTokens ?? 0;
+    const completion = e.completionTokens ?? 0;
+    if (prompt + completion === 0) return;
+    const cost = this.prices.cost(e.provider, e.model ?? null, prompt, completion);
+    this.metrics.usage(e.provider, e.keySource, prompt, completion, cost);
+    this.limits
+      .record(e.callerSub, { keyId: e.keyId, limits: e.keyLimits }, prompt + completion, cost)
+      .catch((err: unknown) =>
+        this.logger.warn(`Counting tokens failed: ${(err as Error).message}`),
+      );
   }
 
   private touch(keyId: string): void {
@@ -139,26 +119,14 @@ export class UsageRecorder implements OnModuleInit, OnApplicationShutdown {
     this.touched.set(keyId, new Date(now));
   }
 
-  /** Writes what is queued; one flush at a time. Tests call it to see rows at once. */
-  async flush(): Promise<void> {
-    while (this.flushing) await this.flushing;
-    if (!this.queue.length && !this.touched.size) return;
-    this.flushing = this.write().finally(() => (this.flushing = undefined));
-    await this.flushing;
-  }
-
-  private async write(): Promise<void> {
-    const batch = this.queue.splice(0, this.queue.length);
+  /** A batch of rows, then the lastUsedAt stamps gathered with them (best effort). */
+  private async write(batch: UsageRow[]): Promise<void> {
+    await this.rows.insertEvents(batch);
     const touched = this.touched;
     this.touched = new Map();
-    try {
-      for (let i = 0; i < batch.length; i += MAX_BATCH)
-        await insertRows(this.rows, batch.slice(i, i + MAX_BATCH));
-      for (const [keyId, at] of touched) await this.keys.update(keyId, { lastUsedAt: at });
-    } catch (e) {
-      // Put the rows back for the next try; nothing is lost while the database is briefly away.
-      this.queue = batch.concat(this.queue).slice(-MAX_QUEUE);
-      this.logger.warn(`Usage write failed, will retry: ${(e as Error).message}`);
-    }
+    for (const [keyId, at] of touched)
+      await this.keys.update(keyId, { lastUsedAt: at }).catch((err: unknown) => {
+        this.logger.warn(`Could not stamp lastUsedAt of key ${keyId}: ${(err as Error).message}`);
+      });
   }
 }

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import type { Caller } from '../auth/caller';
 import { AppError } from '../common/errors/app-error';
-import { rangeEnd, rangeStart } from './dto/iso-date';
+import { rangeEnd, rangeStart } from '../common/iso-date';
 import type { UsageGroupBy, UsageQueryDto } from './dto/usage-query.dto';
 import type { UsageReportDto, UsageRowDto } from './dto/usage-report.dto';
 import { PriceTable } from './prices';

@@ -2,7 +2,7 @@ import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
 import { IsIn, IsInt, IsOptional, IsString, Max, MaxLength, Min } from 'class-validator';
 import type { AuditEventEntity } from '../../database/entities';
-import { IsoDateOrTime } from '../../usage/dto/iso-date';
+import { IsoDateOrTime } from '../../common/iso-date';
 import { AUDIT_ACTIONS, type AuditAction } from '../audit.types';
 
 export class AuditQueryDto {

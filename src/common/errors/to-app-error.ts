@@ -1,6 +1,6 @@
 import { HttpException } from '@nestjs/common';
-import { SecretStoreError } from '../../secret-store/secret-store.error';
 import { AppError } from './app-error';
+import { DependencyError } from './dependency-error';
 import type { ErrorCode } from './error-codes';
 
 interface FastifyLikeError {
@@ -53,11 +53,8 @@ function messageOf(response: unknown, fallback: string): string {
  */
 export function toAppError(exception: unknown): AppError {
   if (exception instanceof AppError) return exception;
-  if (exception instanceof SecretStoreError)
-    return new AppError(
-      'secret_store_unavailable',
-      'The secret store could not complete the operation; nothing was changed: try again later',
-    );
+  if (exception instanceof DependencyError)
+    return new AppError(exception.errorCode, exception.clientMessage);
   if (exception instanceof HttpException) {
     const status = exception.getStatus();
     const code = STATUS_CODES[status];

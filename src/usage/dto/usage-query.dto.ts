@@ -1,6 +1,6 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
 import { IsIn, IsOptional, IsString, MaxLength, MinLength } from 'class-validator';
-import { IsoDateOrTime } from './iso-date';
+import { IsoDateOrTime } from '../../common/iso-date';
 
 export const USAGE_GROUPS = ['key', 'provider', 'model', 'day'] as const;
 export type UsageGroupBy = (typeof USAGE_GROUPS)[number];

@@ -193,7 +193,7 @@ describe('LocalSecretStore (real database)', () => {
       imports: [
         ConfigModule.forRoot(config),
         TypeOrmModule.forRoot(db.ds.options),
-        SecretStoreModule.forRoot(),
+        SecretStoreModule,
       ],
     })
     class Root {}

@@ -128,7 +128,7 @@ describe('VaultSecretStore with AppRole auth (real OpenBao)', () => {
 
   it('SecretStoreModule stops start-up on a bad AppRole credential', async () => {
     @Module({
-      imports: [ConfigModule.forRoot(config(roleId, 'nope')), SecretStoreModule.forRoot()],
+      imports: [ConfigModule.forRoot(config(roleId, 'nope')), SecretStoreModule],
     })
     class Root {}
     await expect(

@@ -204,7 +204,7 @@ describe('VaultSecretStore with token auth (real OpenBao)', () => {
 
   it('SecretStoreModule provides the vault store, and a bad VAULT_TOKEN stops start-up', async () => {
     const make = (cfg: AppConfig) => {
-      @Module({ imports: [ConfigModule.forRoot(cfg), SecretStoreModule.forRoot()] })
+      @Module({ imports: [ConfigModule.forRoot(cfg), SecretStoreModule] })
       class Root {}
       return NestFactory.createApplicationContext(Root, { logger: false, abortOnError: false });
     };

@@ -1,4 +1,5 @@
 import { AuditRepository } from '../../../src/audit/audit.repository';
+import { MetricsService } from '../../../src/metrics/metrics.service';
 import { AuditService } from '../../../src/audit/audit.service';
 import type { Caller } from '../../../src/auth/caller';
 import { AuditEventEntity } from '../../../src/database/entities';
@@ -24,7 +25,10 @@ describe.each([
 
   beforeAll(async () => {
     db = await openMigrated(postgres, 'audit');
-    audit = new AuditService(new AuditRepository(db.ds.getRepository(AuditEventEntity)));
+    audit = new AuditService(
+      new AuditRepository(db.ds.getRepository(AuditEventEntity)),
+      new MetricsService(),
+    );
   });
   afterAll(async () => {
     await audit?.beforeApplicationShutdown();

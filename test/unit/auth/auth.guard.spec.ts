@@ -4,7 +4,9 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { AdminOnly } from '../../../src/auth/admin-only.decorator';
+import type { AuditService } from '../../../src/audit/audit.service';
 import { AuthGuard } from '../../../src/auth/auth.guard';
+import { Authenticator } from '../../../src/auth/authenticator';
 import type { Caller } from '../../../src/auth/caller';
 import { JwtStrategy } from '../../../src/auth/jwt.strategy';
 import { Public } from '../../../src/auth/public.decorator';
@@ -76,7 +78,13 @@ describe('AuthGuard', () => {
     strategy = new JwtStrategy(config);
     // The tokens service is a port-like dependency: a fake stands in for its database.
     const tokens = { validate } as unknown as TokensService;
-    guard = new AuthGuard(new Reflector(), strategy, tokens, config);
+    // So is the audit log: refused credentials are recorded there, which these tests do not read.
+    const audit = { authFailed: jest.fn() } as unknown as AuditService;
+    guard = new AuthGuard(
+      new Reflector(),
+      new Authenticator(strategy, tokens, audit, config),
+      config,
+    );
   });
   afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
   beforeEach(() => {

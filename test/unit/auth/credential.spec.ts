@@ -1,5 +1,5 @@
 import { MISSING_CREDENTIAL, readCredential } from '../../../src/auth/credential';
-import { BoundedTtlCache } from '../../../src/auth/ttl-cache';
+import { BoundedTtlCache } from '../../../src/common/ttl-cache';
 
 describe('readCredential', () => {
   it('reads a Bearer credential, case-insensitively', () => {

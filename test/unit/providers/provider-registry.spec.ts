@@ -3,11 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ConfigError, loadConfig } from '../../../src/config/app-config';
 import { AppError } from '../../../src/common/errors/app-error';
-import {
-  builtinProvidersPath,
-  normalizeBaseUrl,
-  ProviderRegistryService,
-} from '../../../src/providers/provider-registry.service';
+import { builtinProvidersPath, normalizeBaseUrl } from '../../../src/providers/provider-loader';
+import { ProviderRegistryService } from '../../../src/providers/provider-registry.service';
 
 const dir = mkdtempSync(join(tmpdir(), 'providers-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));

@@ -1,19 +1,6 @@
-import {
-  Global,
-  Inject,
-  Injectable,
-  Logger,
-  Module,
-  type OnApplicationShutdown,
-} from '@nestjs/common';
+import { Inject, Injectable, Logger, type OnApplicationShutdown } from '@nestjs/common';
 import Redis from 'ioredis';
 import { APP_CONFIG, type AppConfig } from '../config/app-config';
-import {
-  COUNTER_STORE,
-  type CounterStore,
-  MemoryCounterStore,
-  RedisCounterStore,
-} from './counter-store';
 
 const CHANNEL = 'byok:invalidate';
 
@@ -59,6 +46,7 @@ export class InvalidationBus implements OnApplicationShutdown {
     });
   }
 
+  /** The publishing connection, shared with the limit counters; undefined without REDIS_URL. */
   get client(): Redis | undefined {
     return this.pub;
   }
@@ -77,18 +65,3 @@ export class InvalidationBus implements OnApplicationShutdown {
     this.sub?.disconnect();
   }
 }
-
-@Global()
-@Module({
-  providers: [
-    InvalidationBus,
-    {
-      provide: COUNTER_STORE,
-      inject: [InvalidationBus],
-      useFactory: (bus: InvalidationBus): CounterStore =>
-        bus.client ? new RedisCounterStore(bus.client) : new MemoryCounterStore(),
-    },
-  ],
-  exports: [InvalidationBus, COUNTER_STORE],
-})
-export class RedisModule {}

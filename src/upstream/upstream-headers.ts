@@ -1,5 +1,3 @@
-import type { SecretValue } from '../common/secret-value';
-import { providerAuthHeader } from '../providers/provider-auth';
 import type { ProviderRecord } from '../providers/provider.schema';
 
 export type HeaderMap = Record<string, string | string[] | undefined>;
@@ -77,24 +75,20 @@ function filtered(
 
 /**
  * The headers of the upstream request: the client's, minus everything above, plus the
- * provider's fixed headers (a client's own value wins, e.g. its `anthropic-version`), plus the
- * key in the provider's auth style. `accept-encoding: identity` keeps the response scrubbable:
- * a key echoed inside a compressed body could not be found.
- *
- * The result holds the raw key: hand it to the HTTP client and nowhere else (no logging).
+ * provider's fixed headers (a client's own value wins, e.g. its `anthropic-version`).
+ * `accept-encoding: identity` keeps the response scrubbable: a key echoed inside a compressed
+ * body could not be found. The provider's credential is not here: UpstreamClient applies it
+ * last (applyProviderAuth), so no caller ever holds a header map with a raw key in it.
  */
 export function buildUpstreamHeaders(
   clientHeaders: HeaderMap,
-  provider: ProviderRecord,
-  key: SecretValue,
+  provider: Pick<ProviderRecord, 'headers'>,
 ): Record<string, string> {
   const out: Record<string, string> = {};
   for (const [name, value] of filtered(clientHeaders, DROP_REQUEST, DROP_REQUEST_PREFIXES))
     out[name] = Array.isArray(value) ? value.join(', ') : value;
   for (const [name, value] of Object.entries(provider.headers)) out[name] ??= value;
   out['accept-encoding'] = 'identity';
-  const [authName, authValue] = providerAuthHeader(provider, key);
-  out[authName] = authValue;
   return out;
 }
 

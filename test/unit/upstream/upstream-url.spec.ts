@@ -1,5 +1,5 @@
 import { AppError } from '../../../src/common/errors/app-error';
-import { buildUpstreamUrl } from '../../../src/proxy/upstream-url';
+import { buildUpstreamUrl } from '../../../src/upstream/upstream-url';
 
 const openai = { baseUrl: 'https://api.openai.com', openaiPrefix: '/v1' };
 const groq = { baseUrl: 'https://api.groq.com', openaiPrefix: '/openai/v1' };

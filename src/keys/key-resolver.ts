@@ -3,7 +3,7 @@ import type { Caller } from '../auth/caller';
 import type { SecretValue } from '../common/secret-value';
 import type { Limits } from '../limits/limits';
 import { APP_CONFIG, type AppConfig } from '../config/app-config';
-import { InvalidationBus } from '../limits/redis.module';
+import { InvalidationBus } from '../redis/invalidation-bus';
 import { ProviderRegistryService } from '../providers/provider-registry.service';
 import { SECRET_STORE, type SecretStore } from '../secret-store/secret-store.port';
 import { KeyRepository, type Owner } from './key.repository';

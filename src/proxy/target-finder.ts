@@ -4,8 +4,8 @@ import { AppError } from '../common/errors/app-error';
 import { APP_CONFIG, type AppConfig } from '../config/app-config';
 import { ProviderRegistryService } from '../providers/provider-registry.service';
 import { operationOf, type ProxyTarget } from './proxy-target';
-import { findTopLevelModel, pickProvider, rewriteModel } from './routing';
-import { buildUpstreamUrl } from './upstream-url';
+import { findTopLevelModel, pickProvider, rewriteModel } from './model-prefix';
+import { buildUpstreamUrl } from '../upstream/upstream-url';
 
 const isJson = (ct: string | undefined): boolean => !!ct && /[/+]json\b/i.test(ct);
 
@@ -15,13 +15,13 @@ const isJson = (ct: string | undefined): boolean => !!ct && /[/+]json\b/i.test(c
  * native path. The model is read by a byte scan; the body is rewritten only to strip a prefix.
  */
 @Injectable()
-export class ProxyRouter {
+export class TargetFinder {
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly registry: ProviderRegistryService,
   ) {}
 
-  route(req: FastifyRequest): ProxyTarget {
+  find(req: FastifyRequest): ProxyTarget {
     const q = req.url.indexOf('?');
     const path = q < 0 ? req.url : req.url.slice(0, q);
     const search = q < 0 ? '' : req.url.slice(q);

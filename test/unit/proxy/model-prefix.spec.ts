@@ -1,6 +1,6 @@
 import { AppError } from '../../../src/common/errors/app-error';
 import type { ProviderRecord } from '../../../src/providers/provider.schema';
-import { findTopLevelModel, pickProvider, rewriteModel } from '../../../src/proxy/routing';
+import { findTopLevelModel, pickProvider, rewriteModel } from '../../../src/proxy/model-prefix';
 
 const ids = ['cerebras', 'openai', 'groq', 'my-llm'];
 const registry = {

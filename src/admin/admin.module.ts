@@ -3,4 +3,4 @@ import { KeysModule } from '../keys/keys.module';
 import { AdminController } from './admin.controller';
 
 @Module({ imports: [KeysModule], controllers: [AdminController] })
-export class OrgsModule {}
+export class AdminModule {}

@@ -13,7 +13,7 @@ const METHODS = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'HEAD', 'OPTIONS'] as 
  * the hot path. ProxyService hijacks the reply and writes the OpenAI-shaped answer itself.
  */
 @Injectable()
-export class ProxyRoutes implements OnModuleInit {
+export class ProxyEndpoints implements OnModuleInit {
   constructor(
     private readonly host: HttpAdapterHost,
     private readonly proxy: ProxyService,

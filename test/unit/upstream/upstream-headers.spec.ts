@@ -1,6 +1,10 @@
 import { SecretValue } from '../../../src/common/secret-value';
 import type { ProviderRecord } from '../../../src/providers/provider.schema';
-import { buildUpstreamHeaders, filterResponseHeaders } from '../../../src/proxy/headers';
+import { applyProviderAuth } from '../../../src/upstream/provider-auth';
+import {
+  buildUpstreamHeaders,
+  filterResponseHeaders,
+} from '../../../src/upstream/upstream-headers';
 
 const record = (
   auth: ProviderRecord['auth'],
@@ -58,7 +62,7 @@ describe('buildUpstreamHeaders', () => {
   };
 
   it('forwards end-to-end headers and drops hop-by-hop, credentials, client location and ours', () => {
-    const out = buildUpstreamHeaders(client, record('bearer'), key);
+    const out = buildUpstreamHeaders(client, record('bearer'));
     expect(out).toEqual({
       'content-type': 'application/json',
       accept: 'text/event-stream',
@@ -68,15 +72,21 @@ describe('buildUpstreamHeaders', () => {
       'openai-organization': 'org-1',
       'x-request-id': 'req-1',
       'x-multi': 'a, b',
-      authorization: 'Bearer sk-provider-key-1234',
     });
   });
 
-  it('sets the key in each auth style, and only there', () => {
-    const xApi = buildUpstreamHeaders(client, record('x-api-key'), key);
+  it('sets the key in each auth style, and only there, over whatever the client sent', () => {
+    const withKey = (auth: ProviderRecord['auth']) => {
+      const req = { method: 'POST', url: 'https://api.example.com/v1/x', headers: {} };
+      req.headers = buildUpstreamHeaders(client, record(auth));
+      applyProviderAuth(req, record(auth), key);
+      return req.headers as Record<string, string>;
+    };
+    expect(withKey('bearer').authorization).toBe('Bearer sk-provider-key-1234');
+    const xApi = withKey('x-api-key');
     expect(xApi['x-api-key']).toBe('sk-provider-key-1234');
     expect(xApi.authorization).toBeUndefined();
-    const azure = buildUpstreamHeaders(client, record('api-key'), key);
+    const azure = withKey('api-key');
     expect(azure['api-key']).toBe('sk-provider-key-1234');
     expect(azure.authorization).toBeUndefined();
     expect(azure['x-api-key']).toBeUndefined();
@@ -86,29 +96,22 @@ describe('buildUpstreamHeaders', () => {
 
   it("adds the provider's fixed headers unless the client sent its own", () => {
     const anthropic = record('x-api-key', { 'anthropic-version': '2023-06-01', 'x-team': 'ml' });
-    expect(buildUpstreamHeaders({}, anthropic, key)).toEqual({
+    expect(buildUpstreamHeaders({}, anthropic)).toEqual({
       'anthropic-version': '2023-06-01',
       'x-team': 'ml',
       'accept-encoding': 'identity',
-      'x-api-key': 'sk-provider-key-1234',
     });
     expect(
-      buildUpstreamHeaders({ 'Anthropic-Version': '2024-01-01' }, anthropic, key)[
-        'anthropic-version'
-      ],
+      buildUpstreamHeaders({ 'Anthropic-Version': '2024-01-01' }, anthropic)['anthropic-version'],
     ).toBe('2024-01-01');
   });
 
-  it('cannot be talked out of the key or identity encoding by header case', () => {
+  it('cannot be talked into a credential or out of identity encoding by header case', () => {
     const out = buildUpstreamHeaders(
       { Authorization: 'Bearer x', 'Accept-Encoding': 'gzip', Host: 'evil' },
       record('bearer'),
-      key,
     );
-    expect(out).toEqual({
-      'accept-encoding': 'identity',
-      authorization: 'Bearer sk-provider-key-1234',
-    });
+    expect(out).toEqual({ 'accept-encoding': 'identity' });
   });
 });
 

@@ -1,0 +1,52 @@
+import type { Caller } from '../auth/caller';
+import type { KeyCandidate } from '../keys/key-resolver';
+import type { UsageEvent } from '../usage/usage-event';
+import type { ProxyTarget } from './proxy-target';
+import type { TokenUsage } from './usage-sniffer';
+
+/** What the proxy knows of one request as it goes: filled in step by step. */
+export interface Exchange {
+  requestId: string;
+  /** performance.now() when the request arrived. */
+  started: number;
+  caller?: Caller;
+  target?: ProxyTarget;
+  /** The key of the attempt being made, or of the one that answered. */
+  candidate?: KeyCandidate;
+}
+
+/** How an exchange ended, as the relay (or the error path) saw it. */
+export interface ExchangeOutcome {
+  status: number;
+  errorType?: string;
+  usage?: TokenUsage;
+  /** performance.now() when the first body chunk arrived. */
+  firstChunkAt?: number;
+  model?: string;
+}
+
+/**
+ * The flat usage event for an exchange that got as far as a caller and a provider; requests
+ * refused before that (no credential, unknown provider) are nobody's usage.
+ */
+export function usageEventOf(ex: Exchange, o: ExchangeOutcome): UsageEvent | undefined {
+  const { caller, target, candidate: c } = ex;
+  if (!caller || !target) return undefined;
+  return {
+    requestId: ex.requestId,
+    callerSub: caller.sub,
+    provider: target.provider.id,
+    model: target.model ?? o.model,
+    operation: target.operation,
+    keySource: c?.source ?? 'none',
+    keyId: c?.keyId,
+    keyOwnerId: c?.ownerId ?? '',
+    keyLimits: c?.limits,
+    status: o.status,
+    errorType: o.errorType,
+    durationMs: performance.now() - ex.started,
+    firstChunkMs: o.firstChunkAt === undefined ? undefined : o.firstChunkAt - ex.started,
+    promptTokens: o.usage?.promptTokens,
+    completionTokens: o.usage?.completionTokens,
+  };
+}
