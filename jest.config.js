@@ -1,5 +1,6 @@
 // Nest 12 packages are ESM-only; @swc/jest turns them (and our TS) into CommonJS so
-// jest on Node 20 can load them. See ../shared/DESIGN.md, "Facts measured".
+// jest on Node 20 can load them (and PGlite loads its WASM through a dynamic import, hence
+// --experimental-vm-modules in the test command).
 const swc = [
   '@swc/jest',
   {

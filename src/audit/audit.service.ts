@@ -7,6 +7,7 @@ import {
 import type { Caller } from '../auth/caller';
 import { MISSING_CREDENTIAL, type RequestHeaders } from '../auth/credential';
 import { BatchWriter } from '../common/batch-writer';
+import { decodeCursor, toPage } from '../common/cursor';
 import { AppError } from '../common/errors/app-error';
 import { rangeEnd, rangeStart } from '../common/iso-date';
 import type { AuditEventEntity } from '../database/entities';
@@ -31,18 +32,6 @@ type AuditRow = Omit<AuditEventEntity, 'id'>;
 
 /** Anything token-shaped in a failure reason is cut out, in case a message ever quotes one. */
 const TOKEN_LIKE = /[\w.~+/=-]{24,}/g;
-
-function encodeCursor(e: AuditEventEntity): string {
-  return Buffer.from(`${e.at.toISOString()}|${e.id}`).toString('base64url');
-}
-
-function decodeCursor(cursor: string): { at: Date; id: string } {
-  const [at, id] = Buffer.from(cursor, 'base64url').toString().split('|');
-  const date = new Date(at ?? '');
-  if (!id || !/^\d{1,19}$/.test(id) || Number.isNaN(date.getTime()))
-    throw new AppError('validation_failed', 'cursor is not a nextCursor from a previous page');
-  return { at: date, id };
-}
 
 /**
  * A change request as audit detail: plain values kept, anything structured as compact JSON.
@@ -159,15 +148,15 @@ export class AuditService implements OnModuleInit, BeforeApplicationShutdown {
       targetId: q.targetId,
       from: q.from ? rangeStart(q.from) : undefined,
       to: q.to ? rangeEnd(q.to) : undefined,
-      before: q.cursor ? decodeCursor(q.cursor) : undefined,
+      before: decodeCursor(q.cursor, 'bigint'),
       limit: limit + 1,
     });
-    const page = rows.slice(0, limit);
-    const last = page.at(-1);
-    return {
-      data: page.map((e) => AuditEventDto.from(e)),
-      nextCursor: rows.length > limit && last ? encodeCursor(last) : null,
-    };
+    return toPage(
+      rows,
+      limit,
+      (e) => AuditEventDto.from(e),
+      (e) => ({ at: e.at, id: e.id }),
+    );
   }
 
   /** Writes what is queued. Reads and tests call it to see rows at once. */

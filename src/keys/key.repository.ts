@@ -1,3 +1,4 @@
+import type { Position } from '../common/cursor';
 import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { type FindOptionsWhere, Repository } from 'typeorm';
@@ -13,7 +14,7 @@ export interface AdminKeyFilter {
   ownerType?: OwnerType;
   ownerId?: string;
   provider?: string;
-  after?: { createdAt: Date; id: string };
+  after?: Position;
   limit: number;
 }
 
@@ -56,7 +57,7 @@ export class KeyRepository {
     q.where(where);
     if (f.after)
       q.andWhere('(k.created_at, k.id) > (:createdAt, :id)', {
-        createdAt: f.after.createdAt,
+        createdAt: f.after.at,
         id: f.after.id,
       });
     return q.orderBy('k.created_at', 'ASC').addOrderBy('k.id', 'ASC').take(f.limit).getMany();

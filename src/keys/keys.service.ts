@@ -2,6 +2,7 @@ import { Inject, Injectable, Logger } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import { AuditService, auditChanges } from '../audit/audit.service';
 import type { Caller } from '../auth/caller';
+import { decodeCursor, toPage } from '../common/cursor';
 import { AppError } from '../common/errors/app-error';
 import { keyHint, SecretValue } from '../common/secret-value';
 import type { ApiKeyEntity } from '../database/entities';
@@ -22,19 +23,6 @@ const refOf = (k: Pick<ApiKeyEntity, 'ownerType' | 'ownerId' | 'id'>): SecretRef
 });
 
 const UNIQUE_VIOLATION = '23505';
-
-function encodeCursor(k: ApiKeyEntity): string {
-  return Buffer.from(`${k.createdAt.toISOString()}|${k.id}`).toString('base64url');
-}
-
-function decodeCursor(cursor?: string): { createdAt: Date; id: string } | undefined {
-  if (!cursor) return undefined;
-  const [at, id] = Buffer.from(cursor, 'base64url').toString().split('|');
-  const createdAt = new Date(at ?? '');
-  if (!id || Number.isNaN(createdAt.getTime()))
-    throw new AppError('validation_failed', 'cursor is not a nextCursor from a previous page');
-  return { createdAt, id };
-}
 
 /**
  * Key management. Operation names follow the original design (saveApiKey, deleteApiKey, …).
@@ -254,15 +242,15 @@ export class KeysService {
     const limit = q.limit ?? 50;
     const rows = await this.keys.listForAdmin({
       ...q,
-      after: decodeCursor(q.cursor),
+      after: decodeCursor(q.cursor, 'uuid'),
       limit: limit + 1,
     });
-    const page = rows.slice(0, limit);
-    const last = page.at(-1);
-    return {
-      data: page.map((k) => KeyMetadataDto.from(k)),
-      nextCursor: rows.length > limit && last ? encodeCursor(last) : null,
-    };
+    return toPage(
+      rows,
+      limit,
+      (k) => KeyMetadataDto.from(k),
+      (k) => ({ at: k.createdAt, id: k.id }),
+    );
   }
 
   async adminDelete(id: string): Promise<void> {

@@ -16,7 +16,7 @@ export interface Route {
 }
 
 /**
- * `/v1` routing (DESIGN.md, HTTP surface): the first segment of `model` when it is a known
+ * `/v1` routing: the first segment of `model` when it is a known
  * provider id (`cerebras/llama-3.3-70b`), else the `x-byok-provider` header, else the default.
  * `meta-llama/Llama-3-8b` is a model name because `meta-llama` is no provider.
  */

@@ -1,4 +1,4 @@
-/** Stable error codes of the contract (../shared/DESIGN.md); never reuse one for a new meaning. */
+/** Stable error codes (listed in the README, "Errors"); never reuse one for a new meaning. */
 export const ERROR_STATUS = {
   unauthorized: 401,
   forbidden: 403,
