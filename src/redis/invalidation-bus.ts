@@ -11,6 +11,9 @@ function connect(url: string, logger: Logger): Redis {
     maxRetriesPerRequest: 1,
     connectTimeout: 2000,
     retryStrategy: (attempt) => Math.min(attempt * 250, 2000),
+    // disconnect() otherwise arms a 2 s timer that only a socket 'close' clears: with Redis
+    // already gone it would hold the process open after shutdown.
+    disconnectTimeout: 0,
   });
   let reported = false;
   redis.on('error', (e: Error) => {
@@ -19,6 +22,12 @@ function connect(url: string, logger: Logger): Redis {
   });
   redis.on('ready', () => (reported = false));
   return redis;
+}
+
+/** QUIT when connected (Redis answers, then closes), else drop the socket. */
+async function close(redis: Redis): Promise<void> {
+  if (redis.status === 'ready') await redis.quit().catch(() => redis.disconnect());
+  else redis.disconnect();
 }
 
 /**
@@ -60,8 +69,8 @@ export class InvalidationBus implements OnApplicationShutdown {
     this.pub?.publish(CHANNEL, JSON.stringify([topic, id])).catch(() => undefined);
   }
 
-  onApplicationShutdown(): void {
-    this.pub?.disconnect();
-    this.sub?.disconnect();
+  async onApplicationShutdown(): Promise<void> {
+    if (this.pub) await close(this.pub);
+    if (this.sub) await close(this.sub);
   }
 }

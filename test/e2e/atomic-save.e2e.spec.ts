@@ -49,8 +49,11 @@ describe('atomic save against PostgreSQL + OpenBao', () => {
   });
 
   afterAll(async () => {
-    await db?.end();
-    await app?.close();
+    try {
+      await db?.end();
+    } finally {
+      await app?.close();
+    }
   });
 
   const rows = async () =>

@@ -1,9 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import { DataSource } from 'typeorm';
-import { ApiClient, providersAt } from '../helpers/http';
-import { JWT_SECRET, STORE_MODES, testJwt } from '../helpers/modes';
-import { startApp, type RunningApp } from '../helpers/start-app';
-import { startUpstreamDouble, type UpstreamDouble } from '../helpers/upstream-double';
+import { ApiClient } from '../helpers/http';
+import { STORE_MODES, testJwt } from '../helpers/modes';
+import type { RunningApp } from '../helpers/start-app';
+import { startStack, type Stack } from '../helpers/start-stack';
 
 const jwt = testJwt;
 
@@ -33,8 +33,8 @@ interface Page {
 }
 
 describe.each(STORE_MODES)('audit log end to end: $name', (mode) => {
+  let stack: Stack | undefined;
   let app: RunningApp;
-  let double: UpstreamDouble;
   let alice: ApiClient;
   let admin: ApiClient;
   let keyId: string;
@@ -61,12 +61,8 @@ describe.each(STORE_MODES)('audit log end to end: $name', (mode) => {
   };
 
   beforeAll(async () => {
-    double = await startUpstreamDouble();
-    app = await startApp({
-      ...(await mode.env()),
-      AUTH_JWT_SECRET: JWT_SECRET,
-      ...providersAt(double.url),
-    });
+    stack = await startStack({ mode });
+    app = stack.app;
     alice = new ApiClient(app.url, jwt('alice'));
     admin = alice.as(jwt('root', { byok_admin: true }));
     const bob = alice.as(jwt('bob'));
@@ -134,8 +130,7 @@ describe.each(STORE_MODES)('audit log end to end: $name', (mode) => {
   });
 
   afterAll(async () => {
-    await app?.close();
-    await double?.close();
+    await stack?.close();
   });
 
   it('each action produced exactly one row with the right fields', async () => {

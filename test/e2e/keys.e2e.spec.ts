@@ -2,13 +2,14 @@ import { randomBytes } from 'node:crypto';
 import { Client } from 'pg';
 import { DataSource } from 'typeorm';
 import { sign } from 'jsonwebtoken';
-import { ApiClient, providersAt } from '../helpers/http';
-import { JWT_SECRET, testJwt } from '../helpers/modes';
-import { startApp, type RunningApp } from '../helpers/start-app';
+import { ApiClient } from '../helpers/http';
+import { testJwt } from '../helpers/modes';
+import type { RunningApp } from '../helpers/start-app';
+import { startStack, type Stack } from '../helpers/start-stack';
 import { createTestDatabase } from '../helpers/start-postgres';
 import { vaultRequest } from '../helpers/start-openbao';
 import { requireTestServers } from '../helpers/test-env';
-import { startUpstreamDouble, type UpstreamDouble } from '../helpers/upstream-double';
+import type { UpstreamDouble } from '../helpers/upstream-double';
 
 const jwt = testJwt;
 
@@ -84,6 +85,7 @@ const modes: Mode[] = [
 ];
 
 describe.each(modes)('key management API over HTTP: $name', (mode) => {
+  let stack: Stack | undefined;
   let app: RunningApp;
   let double: UpstreamDouble;
   let env: Record<string, string>;
@@ -91,16 +93,14 @@ describe.each(modes)('key management API over HTTP: $name', (mode) => {
   let bob: ApiClient;
 
   beforeAll(async () => {
-    double = await startUpstreamDouble();
-    env = { ...(await mode.env()), AUTH_JWT_SECRET: JWT_SECRET, ...providersAt(double.url) };
-    app = await startApp(env);
+    stack = await startStack({ mode });
+    ({ app, double, env } = stack);
     alice = new ApiClient(app.url, jwt('alice'));
     bob = alice.as(jwt('bob'));
   });
 
   afterAll(async () => {
-    await app?.close();
-    await double?.close();
+    await stack?.close();
   });
 
   it('saves a key (201), updates it by name (200) and answers with metadata only', async () => {
@@ -423,20 +423,23 @@ describe.each(modes)('key management API over HTTP: $name', (mode) => {
     }
     expect(app.logs.length).toBeGreaterThan(20);
     expect(app.logs.join('\n')).not.toContain(CANARY);
-    const db = new Client({ connectionString: env.DATABASE_URL });
     if (mode.vault) {
+      const db = new Client({ connectionString: env.DATABASE_URL });
       await db.connect();
-      const tables = await db.query<{ table_name: string }>(
-        "SELECT table_name FROM information_schema.tables WHERE table_schema = 'public'",
-      );
-      let rows = 0;
-      for (const { table_name } of tables.rows) {
-        const dump = await db.query(`SELECT t::text AS row FROM "${table_name}" t`);
-        rows += dump.rowCount ?? 0;
-        for (const r of dump.rows as { row: string }[]) expect(r.row).not.toContain(CANARY);
+      try {
+        const tables = await db.query<{ table_name: string }>(
+          "SELECT table_name FROM information_schema.tables WHERE table_schema = 'public'",
+        );
+        let rows = 0;
+        for (const { table_name } of tables.rows) {
+          const dump = await db.query(`SELECT t::text AS row FROM "${table_name}" t`);
+          rows += dump.rowCount ?? 0;
+          for (const r of dump.rows as { row: string }[]) expect(r.row).not.toContain(CANARY);
+        }
+        expect(rows).toBeGreaterThan(3);
+      } finally {
+        await db.end(); // closed even when an expectation fails
       }
-      expect(rows).toBeGreaterThan(3);
-      await db.end();
     }
   });
 });

@@ -1,8 +1,9 @@
-import { ApiClient, providersAt } from '../helpers/http';
-import { JWT_SECRET, POSTGRES_VAULT, STORE_MODES, testJwt } from '../helpers/modes';
+import { ApiClient } from '../helpers/http';
+import { POSTGRES_VAULT, STORE_MODES, testJwt } from '../helpers/modes';
 import { startApp, type RunningApp } from '../helpers/start-app';
 import { startRedis, type RedisServer } from '../helpers/start-redis';
-import { startUpstreamDouble, type UpstreamDouble } from '../helpers/upstream-double';
+import { startStack, type Stack } from '../helpers/start-stack';
+import type { UpstreamDouble } from '../helpers/upstream-double';
 
 const jwt = testJwt;
 /** Limits use wall-clock minute windows: start a burst well inside one so it cannot straddle two. */
@@ -14,17 +15,14 @@ async function awayFromMinuteEdge(): Promise<void> {
 const chat = { model: 'cerebras/llama', messages: [{ role: 'user', content: 'hi' }] };
 
 describe.each(STORE_MODES)('limits: $name', (mode) => {
+  let stack: Stack | undefined;
   let app: RunningApp;
   let double: UpstreamDouble;
   let admin: ApiClient;
 
   beforeAll(async () => {
-    double = await startUpstreamDouble();
-    app = await startApp({
-      ...(await mode.env()),
-      AUTH_JWT_SECRET: JWT_SECRET,
-      ...providersAt(double.url),
-    });
+    stack = await startStack({ mode });
+    ({ app, double } = stack);
     admin = new ApiClient(app.url, jwt('root', { byok_admin: true }));
   });
 
@@ -34,8 +32,7 @@ describe.each(STORE_MODES)('limits: $name', (mode) => {
   });
 
   afterAll(async () => {
-    await app?.close();
-    await double?.close();
+    await stack?.close();
   });
 
   async function userWithKey(sub: string, keys: string[]): Promise<ApiClient> {
@@ -137,28 +134,31 @@ describe.each(STORE_MODES)('limits: $name', (mode) => {
 
 describe('limits shared by two instances through Redis', () => {
   let redis: RedisServer;
+  let stack: Stack | undefined;
+  let second: RunningApp | undefined;
   let double: UpstreamDouble;
   let apps: RunningApp[] = [];
 
   beforeAll(async () => {
     redis = await startRedis();
-    double = await startUpstreamDouble();
-    const env = {
-      // One PostgreSQL + OpenBao behind both: two replicas of one deployment.
-      ...(await POSTGRES_VAULT.env()),
-      AUTH_JWT_SECRET: JWT_SECRET,
-      KEY_CACHE_TTL_MS: '600000',
-      ...providersAt(double.url),
-      REDIS_URL: redis.url,
-      LIMIT_USER_RPM: '4',
-      CEREBRAS_API_KEY: 'csk-operator-env-0001',
-    };
-    apps = [await startApp(env), await startApp(env)];
+    // One PostgreSQL + OpenBao behind both: two replicas of one deployment.
+    stack = await startStack({
+      mode: POSTGRES_VAULT,
+      env: {
+        KEY_CACHE_TTL_MS: '600000',
+        REDIS_URL: redis.url,
+        LIMIT_USER_RPM: '4',
+        CEREBRAS_API_KEY: 'csk-operator-env-0001',
+      },
+    });
+    second = await startApp(stack.env);
+    double = stack.double;
+    apps = [stack.app, second];
   });
 
   afterAll(async () => {
-    for (const a of apps) await a.close();
-    await double?.close();
+    await second?.close();
+    await stack?.close();
     await redis?.stop();
   });
 

@@ -2,10 +2,11 @@ import { execFile, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { join, resolve } from 'node:path';
 import { freePort } from '../helpers/free-port';
-import { ApiClient, providersAt } from '../helpers/http';
+import { ApiClient } from '../helpers/http';
 import { mintHs256 } from '../helpers/mint-jwt';
-import { startApp, type RunningApp } from '../helpers/start-app';
-import { startUpstreamDouble, type UpstreamDouble } from '../helpers/upstream-double';
+import type { RunningApp } from '../helpers/start-app';
+import { startStack, type Stack } from '../helpers/start-stack';
+import type { UpstreamDouble } from '../helpers/upstream-double';
 
 /**
  * Every client example in examples/ run for real against the app and the upstream double: the
@@ -95,19 +96,19 @@ function run(example: Example, env: Record<string, string>): Promise<Run> {
   });
 }
 
+let stack: Stack | undefined;
 let double: UpstreamDouble;
 let running: RunningApp;
 let api: ApiClient;
 
 beforeAll(async () => {
-  double = await startUpstreamDouble();
-  running = await startApp({ AUTH_JWT_SECRET: SECRET, ...providersAt(double.url) });
+  stack = await startStack({ env: { AUTH_JWT_SECRET: SECRET } });
+  ({ app: running, double } = stack);
   api = new ApiClient(running.url);
 });
 
 afterAll(async () => {
-  await running?.close();
-  await double?.close();
+  await stack?.close();
 });
 
 /** A fresh user with one Cerebras key, and a byok_ token for it. */

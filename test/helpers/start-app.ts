@@ -38,7 +38,14 @@ export async function startApp(env: Record<string, string | undefined> = {}): Pr
   const from = lines.length;
   const config = loadConfig({ LOG_LEVEL: 'debug', ...env, DATA_DIR: dataDir });
   const app = await createApp(config, { logDestination: sink });
-  await app.listen({ port: 0, host: '127.0.0.1' });
+  try {
+    await app.listen({ port: 0, host: '127.0.0.1' });
+  } catch (err) {
+    // Nothing left open (database, timers, Redis) when the app cannot listen.
+    await app.close();
+    if (!env.DATA_DIR) rmSync(dataDir, { recursive: true, force: true });
+    throw err;
+  }
   const address = app.getHttpServer().address();
   const port = typeof address === 'object' && address ? address.port : 0;
   return {

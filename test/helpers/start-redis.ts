@@ -36,7 +36,14 @@ export async function startRedis(): Promise<RedisServer> {
   const exited = new Promise<void>((r) => child.once('exit', () => r()));
   child.once('error', () => undefined);
   for (let i = 0; i < 100 && !(await ping(port)); i++) await new Promise((r) => setTimeout(r, 50));
-  if (!(await ping(port))) throw new Error('redis-server did not answer PING (is it installed?)');
+  if (!(await ping(port))) {
+    // Not left running (or holding this worker open) when it never answered.
+    if (child.pid !== undefined && child.exitCode === null && child.signalCode === null) {
+      child.kill('SIGKILL');
+      await exited;
+    }
+    throw new Error('redis-server did not answer PING (is it installed?)');
+  }
   return {
     url: `redis://127.0.0.1:${port}`,
     stop: async () => {

@@ -4,10 +4,11 @@ import { existsSync, mkdirSync, readdirSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
 import { SETTINGS_PAGE_ROOT } from '../../src/web/settings-page';
-import { ApiClient, providersAt } from '../helpers/http';
+import { ApiClient } from '../helpers/http';
 import { mintHs256 } from '../helpers/mint-jwt';
-import { startApp, type RunningApp } from '../helpers/start-app';
-import { startUpstreamDouble, type UpstreamDouble } from '../helpers/upstream-double';
+import type { RunningApp } from '../helpers/start-app';
+import { startStack, type Stack } from '../helpers/start-stack';
+import type { UpstreamDouble } from '../helpers/upstream-double';
 
 /**
  * The settings page at `/`, driven in Debian's headless Chromium through playwright-core against
@@ -51,6 +52,7 @@ function ensureBundle(): void {
   if (run.status !== 0) throw new Error(`vite build failed:\n${run.stdout}\n${run.stderr}`);
 }
 
+let stack: Stack | undefined;
 let double: UpstreamDouble;
 let running: RunningApp;
 let api: ApiClient;
@@ -65,12 +67,10 @@ beforeAll(async () => {
         'scripts/install-test-deps.sh installs it (apt-get install -y chromium); or set TEST_CHROMIUM_BIN.',
     );
   ensureBundle();
-  double = await startUpstreamDouble();
-  running = await startApp({
-    AUTH_JWT_SECRET: SECRET,
-    ...providersAt(double.url),
-    GROQ_API_KEY: 'operator-groq-key',
+  stack = await startStack({
+    env: { AUTH_JWT_SECRET: SECRET, GROQ_API_KEY: 'operator-groq-key' },
   });
+  ({ app: running, double } = stack);
   api = new ApiClient(running.url);
   const page = await fetch(`${running.url}/`);
   if (page.status !== 200 || !(page.headers.get('content-type') ?? '').includes('text/html'))
@@ -81,9 +81,11 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  await browser?.close();
-  await running?.close();
-  await double?.close();
+  try {
+    await browser?.close();
+  } finally {
+    await stack?.close();
+  }
 });
 
 beforeEach(async () => {

@@ -209,8 +209,11 @@ describe('VaultSecretStore with token auth (real OpenBao)', () => {
       return NestFactory.createApplicationContext(Root, { logger: false, abortOnError: false });
     };
     const app = await make(config({}));
-    expect(app.get<SecretStore>(SECRET_STORE)).toBeInstanceOf(VaultSecretStore);
-    await app.close();
+    try {
+      expect(app.get<SecretStore>(SECRET_STORE)).toBeInstanceOf(VaultSecretStore);
+    } finally {
+      await app.close();
+    }
 
     const bad = 'hvs.not-a-real-token-4711';
     const err = await make(config({ VAULT_TOKEN: bad })).catch((e: unknown) => e);
