@@ -5,10 +5,14 @@ import { Logger } from 'nestjs-pino';
 import type { DestinationStream } from 'pino';
 import { AppModule } from './app.module';
 import { AppError } from './common/errors/app-error';
+import { depthLimitedJsonParser } from './common/http/json-depth';
 import { JsonObjectBodyPipe } from './common/http/json-object-body.pipe';
+import { PathParamPipe } from './common/http/path-param.pipe';
+import { MAX_PARAM_LENGTH, routerErrors } from './common/http/router-errors';
 import { HttpErrorFilter } from './common/filters/http-error.filter';
 import { requestId } from './common/http/request-id';
 import type { AppConfig } from './config/app-config';
+import { secureDataDir, usesDataDir } from './config/data-dir';
 import { openDatabase } from './database/data-source';
 import { setupSwagger } from './openapi';
 
@@ -21,12 +25,16 @@ export async function createApp(
   config: AppConfig,
   opts: CreateAppOptions = {},
 ): Promise<NestFastifyApplication> {
+  // Before anything is written there: DATA_DIR (embedded database, generated secrets) is private.
+  if (usesDataDir(config)) secureDataDir(config.dataDir);
   const database = await openDatabase(config);
   const adapter = new FastifyAdapter({
     bodyLimit: config.upstream.bodyLimit,
     genReqId: requestId,
     trustProxy: false,
     return503OnClosing: false,
+    routerOptions: { maxParamLength: MAX_PARAM_LENGTH },
+    frameworkErrors: routerErrors,
   });
   const app = await NestFactory.create<NestFastifyApplication>(
     AppModule.forRoot({ config, database, logDestination: opts.logDestination }),
@@ -35,7 +43,15 @@ export async function createApp(
   );
   app.useLogger(app.get(Logger));
   app.useGlobalFilters(new HttpErrorFilter());
+  // /api JSON bodies: Fastify's parser behind a nesting-depth limit (the proxy routes keep
+  // their raw bytes in their own context and never see this parser).
+  app.useBodyParser(
+    'application/json',
+    { bodyLimit: config.upstream.bodyLimit },
+    depthLimitedJsonParser(app.getHttpAdapter().getInstance()),
+  );
   app.useGlobalPipes(
+    new PathParamPipe(),
     new JsonObjectBodyPipe(),
     new ValidationPipe({
       whitelist: true,

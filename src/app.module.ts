@@ -13,7 +13,7 @@ import { DatabaseModule } from './database/database.module';
 import { HealthModule } from './health/health.module';
 import { KeysModule } from './keys/keys.module';
 import { LimitsModule } from './limits/limits.module';
-import { MetricsModule } from './metrics/metrics.module';
+import { MetricsEndpointModule } from './metrics/metrics.module';
 import { AdminModule } from './admin/admin.module';
 import { ProxyModule } from './proxy/proxy.module';
 import { ProvidersModule } from './providers/providers.module';
@@ -44,7 +44,7 @@ export class AppModule {
         KeysModule,
         AdminModule,
         HealthModule,
-        MetricsModule,
+        MetricsEndpointModule.forRoot(config),
         ProxyModule,
         WebModule,
       ],

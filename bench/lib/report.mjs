@@ -32,7 +32,8 @@ const fineUs = (v) =>
   !Number.isFinite(v) ? '—' : v < 1 ? `${v.toFixed(2)} µs` : v < 100 ? `${v.toFixed(1)} µs` : us(v);
 
 const MICRO_PIECES = {
-  admission: '`LimitsService.admitUser` + `admitKey` (before the upstream call)',
+  admission:
+    '`Admission.admitCaller` + `admitKey`: limits and reservations (before the upstream call)',
   usage: 'tokens and model read from the answer (`UsageSniffer`)',
   record:
     '`UsageRecorder.record()` of the usage event: metrics, queued usage row, log call, cost, token counting',

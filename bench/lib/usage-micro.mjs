@@ -10,7 +10,7 @@
 // - `bench-unlimited` has a per-user limits row of all nulls (what a deployment without
 //   LIMIT_USER_* gives everyone): admission and counting return at once.
 // Each request, timed with process.hrtime.bigint():
-//   admission  LimitsService.admitUser(caller) + admitKey(candidate)     (before the upstream call)
+//   admission  Admission.admitCaller + admitKey: limits, and token/budget reservations when set
 //   usage      UsageSniffer: tokens and model read from the double's JSON body
 //   record     UsageRecorder.record(usage event): metrics, the queued usage row, the log call,
 //              lastUsedAt, cost, and the token/budget counting it starts (settled before the
@@ -108,6 +108,7 @@ async function child() {
   const { loadConfig } = dist('config/app-config.js');
   const { UsageRecorder } = dist('usage/usage.recorder.js');
   const { usageEventOf } = dist('proxy/exchange.js');
+  const { Admission } = dist('proxy/admission.js');
   const { PriceTable } = dist('usage/prices.js');
   const { LimitsService } = dist('limits/limits.service.js');
   const { NO_LIMITS, isUnlimited } = dist('limits/limits.js');
@@ -133,6 +134,7 @@ async function child() {
     );
     const recorder = app.get(UsageRecorder);
     const limits = app.get(LimitsService);
+    const admission = app.get(Admission);
     const prices = app.get(PriceTable);
     const keys = app.get(KeysService);
     const resolver = app.get(KeyResolver);
@@ -203,10 +205,11 @@ async function child() {
         caller,
         target,
         candidate,
+        reservations: [],
       };
       const t0 = process.hrtime.bigint();
-      await limits.admitUser(caller.sub);
-      const over = await limits.admitKey(candidate);
+      await admission.admitCaller(ex, caller, target);
+      const over = await admission.admitKey(ex, candidate, target);
       const t1 = process.hrtime.bigint();
       const sniffer = new UsageSniffer();
       sniffer.push(answer);

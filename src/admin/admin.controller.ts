@@ -11,6 +11,10 @@ import { ApiProblems } from '../common/dto/api-problems.decorator';
 import { AdminKeyQueryDto } from '../keys/dto/key-input.dto';
 import { AdminKeyListDto } from '../keys/dto/key-metadata.dto';
 import { KeysService } from '../keys/keys.service';
+import type { Caller } from '../auth/caller';
+import { CurrentCaller } from '../auth/current-caller.decorator';
+import { AdminTokenListDto, TokenQueryDto } from '../tokens/dto/token.dto';
+import { TokensService } from '../tokens/tokens.service';
 
 @ApiTags('admin')
 @ApiBearerAuth()
@@ -18,7 +22,10 @@ import { KeysService } from '../keys/keys.service';
 @AdminOnly()
 @Controller('api/admin')
 export class AdminController {
-  constructor(private readonly keys: KeysService) {}
+  constructor(
+    private readonly keys: KeysService,
+    private readonly tokens: TokensService,
+  ) {}
 
   @Get('api-keys')
   @ApiOperation({ summary: 'Key metadata across owners (paginated)' })
@@ -35,5 +42,22 @@ export class AdminController {
   @ApiProblems(404)
   async remove(@Param('id') id: string): Promise<void> {
     await this.keys.adminDelete(id);
+  }
+
+  @Get('tokens')
+  @ApiOperation({ summary: "Any user's access tokens (metadata only, paginated)" })
+  @ApiOkResponse({ type: AdminTokenListDto })
+  @ApiProblems(400)
+  listTokens(@Query() q: TokenQueryDto): Promise<AdminTokenListDto> {
+    return this.tokens.listAll(q);
+  }
+
+  @Delete('tokens/:id')
+  @HttpCode(204)
+  @ApiOperation({ summary: "Revoke any user's access token" })
+  @ApiNoContentResponse({ description: 'Revoked' })
+  @ApiProblems(404)
+  async revokeToken(@CurrentCaller() caller: Caller, @Param('id') id: string): Promise<void> {
+    await this.tokens.revoke(caller, id, 'admin');
   }
 }

@@ -13,6 +13,7 @@ import { rangeEnd, rangeStart } from '../common/iso-date';
 import type { AuditEventEntity } from '../database/entities';
 import { MetricsService } from '../metrics/metrics.service';
 import { AuditRepository } from './audit.repository';
+import { AuthFailureAggregator, type AuthFailureWindow, windowDetail } from './auth-failures';
 import type { AuditAction, AuditDetail, AuditedKey, RequestOrigin } from './audit.types';
 import { AuditEventDto, type AuditListDto, type AuditQueryDto } from './dto/audit.dto';
 import { currentRequest } from './request-context';
@@ -21,7 +22,7 @@ export interface AuditInput {
   action: AuditAction;
   /** Defaults to the caller of the current /api request; null records an anonymous actor. */
   actor?: Caller | null;
-  targetType?: 'key' | 'token';
+  targetType?: 'key' | 'token' | 'user';
   targetId?: string;
   key?: AuditedKey;
   detail?: AuditDetail;
@@ -52,15 +53,29 @@ export function auditChanges(patch: object): AuditDetail {
 const cut = (v: string | undefined | null, n: number): string | null =>
   v === undefined || v === null ? null : v.slice(0, n);
 
+/** Failed authentications from one address for one reason are one row per this long. */
+export const AUTH_FAILED_WINDOW_MS = 60_000;
+/** Open failed-authentication windows at most (then one overflow window takes the rest). */
+const AUTH_FAILED_MAX_WINDOWS = 1_000;
+/** How often windows that have run out are written. */
+const AUTH_FAILED_SWEEP_MS = 5_000;
+
 /**
  * The audit log. `record()` costs a push onto a queue and one structured log line; rows are
  * written in batches every second (like usage rows), so auditing never adds a database round
- * trip to the request it describes. Rows carry metadata only: a key by id and hint.
+ * trip to the request it describes. Rows carry metadata only: a key by id and hint. Failed
+ * authentications are aggregated per client address and reason over AUTH_FAILED_WINDOW_MS (one
+ * row with `detail.count`), so junk requests cannot fill the append-only table.
  */
 @Injectable()
 export class AuditService implements OnModuleInit, BeforeApplicationShutdown {
   private readonly logger = new Logger('Audit');
   private readonly writer: BatchWriter<AuditRow>;
+  private readonly authFailures = new AuthFailureAggregator({
+    windowMs: AUTH_FAILED_WINDOW_MS,
+    maxWindows: AUTH_FAILED_MAX_WINDOWS,
+  });
+  private sweep?: NodeJS.Timeout;
 
   constructor(
     private readonly rows: AuditRepository,
@@ -76,10 +91,14 @@ export class AuditService implements OnModuleInit, BeforeApplicationShutdown {
 
   onModuleInit(): void {
     this.writer.start();
+    this.sweep = setInterval(() => this.closeAuthWindows(false), AUTH_FAILED_SWEEP_MS);
+    this.sweep.unref();
   }
 
   // Before TypeORM closes its pool (onApplicationShutdown), so the last rows still get written.
   async beforeApplicationShutdown(): Promise<void> {
+    clearInterval(this.sweep);
+    this.closeAuthWindows(true);
     await this.writer.stop();
   }
 
@@ -102,6 +121,10 @@ export class AuditService implements OnModuleInit, BeforeApplicationShutdown {
       requestId: cut(input.origin?.id ?? ctx?.requestId, 128),
       detail: input.detail ?? null,
     };
+    this.emit(row);
+  }
+
+  private emit(row: AuditRow): void {
     const { at, ...fields } = row;
     this.logger.log({ msg: `audit ${row.action}`, audit: { ...fields, at: at.toISOString() } });
     this.writer.push(row);
@@ -116,25 +139,48 @@ export class AuditService implements OnModuleInit, BeforeApplicationShutdown {
    * A credential the guard refused. A request with no credential at all is not an attempt and
    * is not recorded (every anonymous probe would fill the log). The reason is the message the
    * client got, which never quotes the credential; token-shaped text is cut out all the same.
+   * Counted into the (ip, reason) window, written as one row (and one log line) when it closes.
    */
   authFailed(error: unknown, headers: RequestHeaders, origin?: RequestOrigin): void {
     if (!(error instanceof AppError) || error.code !== 'unauthorized') return;
     if (error.message === MISSING_CREDENTIAL) return;
     const auth = headers.authorization ?? headers['x-api-key'];
     const presented = (Array.isArray(auth) ? auth.join(' ') : (auth ?? '')).trim();
-    this.record({
+    const closed = this.authFailures.add({
+      ip: cut(origin?.ip, 64),
+      requestId: cut(origin?.id, 128),
+      reason: error.message.replace(TOKEN_LIKE, '[redacted]').slice(0, 300),
+      credential: /(^|\s)byok_/i.test(presented)
+        ? 'access_token'
+        : /^bearer\s/i.test(presented) || !headers.authorization
+          ? 'jwt'
+          : 'unsupported',
+      path: (origin?.url ?? '').split('?')[0].slice(0, 200),
+    });
+    if (closed) this.emitAuthWindow(closed);
+  }
+
+  /** Writes the failed-authentication windows that have run out, or all of them. */
+  private closeAuthWindows(all: boolean): void {
+    for (const w of this.authFailures.take(all)) this.emitAuthWindow(w);
+  }
+
+  /** One row for a window, at its first failure, with that request's id and the count. */
+  private emitAuthWindow(w: AuthFailureWindow): void {
+    this.emit({
+      at: w.firstAt,
+      actorSub: null,
+      actorKind: 'anonymous',
       action: 'auth.failed',
-      actor: null,
-      origin,
-      detail: {
-        reason: error.message.replace(TOKEN_LIKE, '[redacted]').slice(0, 300),
-        credential: /(^|\s)byok_/i.test(presented)
-          ? 'access_token'
-          : /^bearer\s/i.test(presented) || !headers.authorization
-            ? 'jwt'
-            : 'unsupported',
-        path: (origin?.url ?? '').split('?')[0].slice(0, 200),
-      },
+      targetType: null,
+      targetId: null,
+      keyHint: null,
+      provider: null,
+      ownerType: null,
+      ownerId: null,
+      ip: w.ip,
+      requestId: w.first.requestId,
+      detail: windowDetail(w),
     });
   }
 
@@ -159,8 +205,12 @@ export class AuditService implements OnModuleInit, BeforeApplicationShutdown {
     );
   }
 
-  /** Writes what is queued. Reads and tests call it to see rows at once. */
+  /**
+   * Writes what is queued, closing the open failed-authentication windows first. Reads and tests
+   * call it to see rows at once.
+   */
   flush(): Promise<void> {
+    this.closeAuthWindows(true);
     return this.writer.flush();
   }
 }

@@ -5,10 +5,12 @@ export const AUDIT_ACTIONS = [
   'key.toggle',
   'key.rotate',
   'key.verify',
+  'key.invalidated',
   'key.delete',
   'token.create',
   'token.revoke',
   'admin.key.delete',
+  'admin.limits.set',
   'auth.failed',
 ] as const;
 

@@ -4,6 +4,7 @@ import type { RequestOrigin } from '../audit/audit.types';
 import { AppError } from '../common/errors/app-error';
 import { BoundedTtlCache } from '../common/ttl-cache';
 import { APP_CONFIG, type AppConfig } from '../config/app-config';
+import { OrgSightings } from '../tokens/org-sightings';
 import { TokensService } from '../tokens/tokens.service';
 import type { Caller } from './caller';
 import {
@@ -36,6 +37,7 @@ export class Authenticator {
     private readonly jwt: JwtStrategy,
     private readonly tokens: TokensService,
     private readonly audit: AuditService,
+    private readonly sightings: OrgSightings,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
@@ -44,12 +46,17 @@ export class Authenticator {
    * A refused credential is audited (`origin` gives the IP and request id; pass the request).
    */
   async authenticate(headers: RequestHeaders, origin?: RequestOrigin): Promise<Caller> {
+    let caller: Caller;
     try {
-      return await this.identify(headers);
+      caller = await this.identify(headers);
     } catch (e) {
       this.audit.authFailed(e, headers, origin);
       throw e;
     }
+    // Which organisation the JWT carries decides what its owner's access tokens may reach.
+    const changed = this.sightings.seen(caller);
+    if (changed) await changed;
+    return caller;
   }
 
   private async identify(headers: RequestHeaders): Promise<Caller> {
@@ -73,7 +80,7 @@ export class Authenticator {
     if (cached) return cached;
     const { caller, expiresAt } = await this.jwt.verify(raw);
     const shared = Object.freeze(caller);
-    const until = Math.min(Date.now() + this.config.keyCacheTtlMs, expiresAt ?? Infinity);
+    const until = Math.min(Date.now() + this.config.keyCacheTtlMs, expiresAt);
     this.jwtCache.set(raw, shared, until);
     return shared;
   }

@@ -1,3 +1,4 @@
+import { CONTROL_CHARACTERS, MAX_ID_LENGTH } from '../common/dto/text.decorators';
 import { AppError } from '../common/errors/app-error';
 import type { AppConfig } from '../config/app-config';
 import type { Caller } from './caller';
@@ -42,13 +43,36 @@ export function claimMatches(value: unknown, expected: string): boolean {
   return scalarText(value) === expected;
 }
 
-/** Maps verified claims to the Caller every guard and service sees. Throws 401 without `sub`. */
+/**
+ * An identity claim becomes an owner id in the database: refuse one PostgreSQL would reject
+ * (NUL, too long) here with a 401 naming the claim, rather than as a 500 later.
+ */
+function checkIdClaim(value: string, claim: string): string {
+  if (value.length > MAX_ID_LENGTH)
+    throw new AppError(
+      'unauthorized',
+      `JWT "${claim}" claim is longer than ${MAX_ID_LENGTH} characters`,
+    );
+  if (CONTROL_CHARACTERS.test(value))
+    throw new AppError(
+      'unauthorized',
+      `JWT "${claim}" claim contains control characters (NUL, newline, …)`,
+    );
+  return value;
+}
+
+/**
+ * Maps verified claims to the Caller every guard and service sees. Throws 401 without `sub`,
+ * and for a `sub` or organisation id that is too long or holds control characters.
+ */
 export function callerFromClaims(claims: JwtClaims, rules: ClaimRules): Caller {
   const sub = typeof claims.sub === 'string' ? claims.sub : '';
   if (!sub) {
     throw new AppError('unauthorized', 'JWT has no "sub" claim: the token must name its user');
   }
-  const orgId = scalarText(readClaim(claims, rules.orgClaim)) || undefined;
+  checkIdClaim(sub, 'sub');
+  const org = scalarText(readClaim(claims, rules.orgClaim)) || undefined;
+  const orgId = org === undefined ? undefined : checkIdClaim(org, rules.orgClaim);
   return {
     kind: 'jwt',
     sub,

@@ -25,7 +25,7 @@ export function loadOrCreateDevSecret(dataDir: string): JwtSecret {
   const path = join(dataDir, DEV_SECRET_FILE);
   const existing = readSecretFile(path);
   if (existing) return { secret: existing, source: 'file', path };
-  mkdirSync(dataDir, { recursive: true });
+  mkdirSync(dataDir, { recursive: true, mode: 0o700 });
   const secret = randomBytes(32).toString('base64url');
   try {
     writeFileSync(path, `${secret}\n`, { mode: 0o600, flag: 'wx' });

@@ -8,6 +8,7 @@ import {
   type SecretOrKeyProvider,
   type StrategyOptionsWithoutRequest,
 } from 'passport-jwt';
+import { AppError } from '../common/errors/app-error';
 import { APP_CONFIG, type AppConfig } from '../config/app-config';
 import type { Caller } from './caller';
 import { callerFromClaims, type JwtClaims } from './claims';
@@ -18,7 +19,7 @@ import { headerAlg, jwtFailure, JwksUnavailableError, JwtRejectedError } from '.
 /** What a verified JWT yields: the caller, and when the token stops being valid (epoch ms). */
 export interface VerifiedJwt {
   caller: Caller;
-  expiresAt?: number;
+  expiresAt: number;
 }
 
 /** Asymmetric only: an HS256 token in JWKS mode would let anyone holding a public key sign. */
@@ -40,9 +41,16 @@ export class JwtStrategy extends PassportStrategy(Strategy, 'jwt') {
   }
 
   validate(payload: JwtClaims): VerifiedJwt {
+    // jsonwebtoken checks `exp` only when present; a token without one would be valid forever.
+    if (typeof payload.exp !== 'number') {
+      throw new AppError(
+        'unauthorized',
+        'JWT has no expiry ("exp" claim): tokens that never expire are not accepted',
+      );
+    }
     return {
       caller: callerFromClaims(payload, this.config.auth),
-      expiresAt: typeof payload.exp === 'number' ? payload.exp * 1000 : undefined,
+      expiresAt: payload.exp * 1000,
     };
   }
 

@@ -1,11 +1,13 @@
 import 'reflect-metadata';
 import { DataSource } from 'typeorm';
 import { ConfigError, loadConfig } from '../config/app-config';
+import { secureDataDir } from '../config/data-dir';
 import { openDatabase } from '../database/data-source';
 
 /** `npm run migration:run`: applies pending migrations and exits (the Helm pre-upgrade hook). */
 async function main(): Promise<void> {
   const config = loadConfig(process.env);
+  if (!config.database.url) secureDataDir(config.dataDir);
   const handle = await openDatabase(config);
   const ds = new DataSource(handle.options);
   try {

@@ -42,6 +42,11 @@ export class BoundedTtlCache<K, V> {
     this.entries.clear();
   }
 
+  /** Drops every entry whose value matches; O(n), for rare events (an owner's tokens). */
+  deleteWhere(match: (value: V) => boolean): void {
+    for (const [key, entry] of this.entries) if (match(entry.value)) this.entries.delete(key);
+  }
+
   /**
    * Drops the oldest entry: O(1), where a sweep for expired entries would cost O(n) on every
    * insert once the cache is full. Expired entries are dropped when read.

@@ -12,6 +12,8 @@ export type VaultAuth = 'token' | 'approle' | 'kubernetes';
 export interface AppConfig {
   port: number;
   host: string;
+  /** /metrics on its own listener (on `host`) instead of `port`; undefined keeps it on `port`. */
+  metricsPort?: number;
   dataDir: string;
   logLevel: string;
   production: boolean;
@@ -56,7 +58,25 @@ export interface AppConfig {
   /** Defaults for users without limits of their own (LIMIT_USER_*); null means no limit. */
   userLimits: Limits;
   keyCacheTtlMs: number;
-  upstream: { connectTimeoutMs: number; timeoutMs: number; bodyLimit: number };
+  /** Output tokens a request without a maximum reserves against token limits. */
+  reserveOutputTokens: number;
+  /** USD per 1M tokens for unpriced models under a budget; undefined: such requests are refused. */
+  priceFallbackUsdPerMTok?: number;
+  tokens: {
+    /** No access token lives longer than this many days (TOKEN_MAX_TTL_DAYS). */
+    maxTtlDays: number;
+    /** How long after its owner's JWTs last carried the organisation a token still reaches its keys. */
+    orgSeenDays: number;
+  };
+  /** Keys one owner may store per provider. */
+  maxKeysPerProvider: number;
+  upstream: {
+    connectTimeoutMs: number;
+    timeoutMs: number;
+    bodyLimit: number;
+    /** Upstream attempts (keys tried) per proxied request. */
+    maxAttempts: number;
+  };
 }
 
 export class ConfigError extends Error {
@@ -88,12 +108,23 @@ export function loadConfig(env: Record<string, string | undefined>): AppConfig {
     if (e.VAULT_AUTH === 'kubernetes' && !e.VAULT_K8S_ROLE)
       problems.push('VAULT_K8S_ROLE is required when VAULT_AUTH=kubernetes');
   }
+  if (e.METRICS_PORT && e.METRICS_PORT === e.PORT)
+    problems.push('METRICS_PORT must differ from PORT (unset it to serve /metrics on PORT)');
   if (e.LOCAL_MASTER_KEY && Buffer.from(e.LOCAL_MASTER_KEY, 'base64').length !== 32)
     problems.push('LOCAL_MASTER_KEY must be base64 of exactly 32 bytes (openssl rand -base64 32)');
   if (production && secretStore === 'local' && !e.LOCAL_MASTER_KEY)
     problems.push(
       'LOCAL_MASTER_KEY is required when NODE_ENV=production and SECRET_STORE=local (a generated master key is refused)',
     );
+  if (e.AUTH_JWKS_URI) {
+    // The IdP signs tokens for every application it serves with the same keys: only the
+    // issuer and audience say a token was minted for this proxy.
+    const missing = (['AUTH_ISSUER', 'AUTH_AUDIENCE'] as const).filter((k) => !e[k]);
+    if (missing.length)
+      problems.push(
+        `${missing.join(' and ')} ${missing.length > 1 ? 'are' : 'is'} required when AUTH_JWKS_URI is set: without them any token your identity provider signed for any other application would be accepted`,
+      );
+  }
   if (production && !e.AUTH_JWKS_URI && !e.AUTH_JWT_SECRET)
     problems.push(
       'AUTH_JWKS_URI (or an explicit AUTH_JWT_SECRET) is required when NODE_ENV=production (a generated dev secret is refused)',
@@ -108,6 +139,7 @@ export function loadConfig(env: Record<string, string | undefined>): AppConfig {
   return {
     port: e.PORT,
     host: e.HOST,
+    metricsPort: e.METRICS_PORT,
     dataDir: resolve(e.DATA_DIR),
     logLevel: e.LOG_LEVEL,
     production,
@@ -153,10 +185,15 @@ export function loadConfig(env: Record<string, string | undefined>): AppConfig {
       monthlyBudgetUsd: e.LIMIT_USER_MONTHLY_BUDGET_USD ?? null,
     },
     keyCacheTtlMs: e.KEY_CACHE_TTL_MS,
+    reserveOutputTokens: e.LIMIT_RESERVE_OUTPUT_TOKENS,
+    priceFallbackUsdPerMTok: e.PRICE_FALLBACK_USD_PER_MTOK,
+    tokens: { maxTtlDays: e.TOKEN_MAX_TTL_DAYS, orgSeenDays: e.TOKEN_ORG_SEEN_DAYS },
+    maxKeysPerProvider: e.MAX_KEYS_PER_PROVIDER,
     upstream: {
       connectTimeoutMs: e.UPSTREAM_CONNECT_TIMEOUT_MS,
       timeoutMs: e.UPSTREAM_TIMEOUT_MS,
       bodyLimit: e.PROXY_BODY_LIMIT,
+      maxAttempts: e.PROXY_MAX_ATTEMPTS,
     },
   };
 }

@@ -26,6 +26,8 @@ const url = { require_tld: false, require_protocol: true, protocols: ['http', 'h
 export class EnvSchema {
   @IsOptional() @Transform(toInt) @IsInt() @Min(0) @Max(65535) PORT = 8080;
   @IsOptional() @IsString() HOST = '0.0.0.0';
+  /** When set, /metrics is served on this port only (0: any free port), not on PORT. */
+  @IsOptional() @Transform(toInt) @IsInt() @Min(0) @Max(65535) METRICS_PORT?: number;
   @IsOptional() @IsString() DATA_DIR = './data';
   @IsOptional() @IsIn(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']) LOG_LEVEL =
     'info';
@@ -90,6 +92,15 @@ export class EnvSchema {
   @IsOptional() @Transform(toInt) @IsInt() @Min(1) LIMIT_USER_TPD?: number;
   @IsOptional() @Transform(toNumber) @IsNumber() @Min(0) LIMIT_USER_MONTHLY_BUDGET_USD?: number;
   @IsOptional() @Transform(toInt) @IsInt() @Min(0) KEY_CACHE_TTL_MS = 30000;
+  /** Output tokens reserved against token limits when a request names no maximum. */
+  @IsOptional() @Transform(toInt) @IsInt() @Min(1) LIMIT_RESERVE_OUTPUT_TOKENS = 4096;
+  /** USD per 1M tokens for models without a price, where a budget applies (unset: refuse them). */
+  @IsOptional() @Transform(toNumber) @IsNumber() @Min(0) PRICE_FALLBACK_USD_PER_MTOK?: number;
+
+  @IsOptional() @Transform(toInt) @IsInt() @Min(1) TOKEN_MAX_TTL_DAYS = 90;
+  @IsOptional() @Transform(toInt) @IsInt() @Min(1) TOKEN_ORG_SEEN_DAYS = 7;
+  @IsOptional() @Transform(toInt) @IsInt() @Min(1) MAX_KEYS_PER_PROVIDER = 20;
+  @IsOptional() @Transform(toInt) @IsInt() @Min(1) @Max(20) PROXY_MAX_ATTEMPTS = 3;
 
   @IsOptional() @Transform(toInt) @IsInt() @Min(1) UPSTREAM_CONNECT_TIMEOUT_MS = 10000;
   @IsOptional() @Transform(toInt) @IsInt() @Min(1) UPSTREAM_TIMEOUT_MS = 300000;

@@ -1,5 +1,6 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { Logger } from '@nestjs/common';
 import type { DataSourceOptions } from 'typeorm';
 import type { AppConfig } from '../config/app-config';
 import { ENTITIES } from './entities';
@@ -44,8 +45,8 @@ export async function openDatabase(config: AppConfig): Promise<DatabaseHandle> {
   const { PGlite } = await import('@electric-sql/pglite');
   const { PGLiteSocketServer } = await import('@electric-sql/pglite-socket');
   const dir = join(config.dataDir, 'pgdata');
-  mkdirSync(dir, { recursive: true });
-  const db = await PGlite.create(dir);
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  const db = await PGlite.create({ fs: await privateNodeFs(dir) });
   const server = new PGLiteSocketServer({ db, host: '127.0.0.1', port: 0, maxConnections: 1 });
   await server.start();
   return {
@@ -62,4 +63,44 @@ export async function openDatabase(config: AppConfig): Promise<DatabaseHandle> {
       await db.close();
     },
   };
+}
+
+/** Emscripten's FS, as far as privateNodeFs needs it (not in PGlite's typings). */
+interface EmscriptenChmod {
+  doChmod?: (stream: unknown, node: unknown, mode: number, dontFollow: unknown) => void;
+}
+
+/**
+ * PGlite's own Node file system (Emscripten's NODEFS under DATA_DIR/pgdata), except that no file
+ * or folder it writes gets a group or other permission bit. Emscripten chmods each file it
+ * creates to the mode Postgres asked for, 0666 in PGlite's WASM build, whatever the process
+ * umask: so its chmod (FS.doChmod, behind chmod, fchmod and every create) is masked with ~0077.
+ * Should a PGlite upgrade rename that internal, the proxy says so and still restricts the whole
+ * of DATA_DIR on every start (secureDataDir).
+ */
+async function privateNodeFs(dir: string) {
+  const { NodeFS } = await import('@electric-sql/pglite/nodefs');
+  type Init = InstanceType<typeof NodeFS>['init'];
+  class PrivateNodeFS extends NodeFS {
+    override async init(...args: Parameters<Init>): ReturnType<Init> {
+      const result = await super.init(...args);
+      const preRun = result.emscriptenOpts.preRun ?? [];
+      result.emscriptenOpts.preRun = [...preRun, (mod) => maskChmod(mod.FS)];
+      return result;
+    }
+  }
+  return new PrivateNodeFS(dir);
+}
+
+function maskChmod(fs: unknown): void {
+  const emscripten = fs as EmscriptenChmod;
+  const doChmod = emscripten.doChmod;
+  if (typeof doChmod !== 'function') {
+    new Logger('Database').warn(
+      'PGlite files cannot be kept private as they are created (FS.doChmod not found): DATA_DIR is restricted at each start only',
+    );
+    return;
+  }
+  emscripten.doChmod = (stream, node, mode, dontFollow) =>
+    doChmod.call(emscripten, stream, node, mode & ~0o077, dontFollow);
 }

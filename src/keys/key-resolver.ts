@@ -1,10 +1,11 @@
-import { Inject, Injectable, Logger } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import type { Caller } from '../auth/caller';
 import type { SecretValue } from '../common/secret-value';
 import type { Limits } from '../limits/limits';
 import { APP_CONFIG, type AppConfig } from '../config/app-config';
 import { InvalidationBus } from '../redis/invalidation-bus';
 import { ProviderRegistryService } from '../providers/provider-registry.service';
+import { isSecretNotFound } from '../secret-store/secret-store.error';
 import { SECRET_STORE, type SecretStore } from '../secret-store/secret-store.port';
 import { KeyRepository, type Owner } from './key.repository';
 
@@ -19,9 +20,38 @@ export interface KeyCandidate {
   ownerId: string;
   keyName: string;
   hint: string;
-  secret: SecretValue;
+  /**
+   * The raw key: fetched from the store (and decrypted) the first time a request tries this
+   * key, then kept with the cached candidate. Keys never tried are never fetched. Rejects with
+   * a SecretStoreError (404 when the secret is gone).
+   */
+  secret(): Promise<SecretValue>;
   /** The key's own limits, when it has any. */
   limits?: Limits | null;
+}
+
+/**
+ * A candidate's secret, or undefined when it is gone from the store (a half-finished delete):
+ * that key is skipped. A store that is down is an error, never a silent fall-through to the next
+ * owner's or the operator's key.
+ */
+export async function readSecret(c: KeyCandidate): Promise<SecretValue | undefined> {
+  try {
+    return await c.secret();
+  } catch (e) {
+    if (isSecretNotFound(e)) return undefined;
+    throw e;
+  }
+}
+
+/** Loads once; a failed load is forgotten, so the next request tries again. */
+function once(load: () => Promise<SecretValue>): () => Promise<SecretValue> {
+  let loading: Promise<SecretValue> | undefined;
+  return () =>
+    (loading ??= load().catch((e: unknown) => {
+      loading = undefined;
+      throw e;
+    }));
 }
 
 interface Entry {
@@ -33,13 +63,13 @@ const ownerKey = (o: Owner): string => `${o.ownerType}\u0000${o.ownerId}`;
 
 /**
  * Resolves (caller, provider) to candidate keys: the caller's own keys, then its organisation's,
- * then the provider's env key when fallback is allowed. Keys and secrets are cached per replica
- * for KEY_CACHE_TTL_MS and dropped at once by writes here, so the proxy's hot path does no
- * database or Vault round trip.
+ * then the provider's env key when fallback is allowed. Key metadata is cached per replica for
+ * KEY_CACHE_TTL_MS and dropped at once by writes here; a secret is fetched the first time a
+ * request tries its key and cached with it, so the proxy's hot path does no database or Vault
+ * round trip, and a key that is never tried is never read from the store.
  */
 @Injectable()
 export class KeyResolver {
-  private readonly logger = new Logger(KeyResolver.name);
   private readonly cache = new Map<string, Map<string, Entry>>();
 
   constructor(
@@ -66,7 +96,7 @@ export class KeyResolver {
         ownerId: '',
         keyName: this.registry.require(provider).envKey,
         hint: envKey.hint,
-        secret: envKey,
+        secret: () => Promise.resolve(envKey),
       });
     return out;
   }
@@ -76,18 +106,6 @@ export class KeyResolver {
     const k = ownerKey({ ownerType: owner.ownerType, ownerId: owner.ownerId });
     this.cache.delete(k);
     this.bus.publish('owner', k);
-  }
-
-  /**
-   * The provider rejected this key (401/403): mark it invalid so it is skipped until a verify or
-   * rotate succeeds. Off the request path; the env key has no row to mark.
-   */
-  markInvalid(c: KeyCandidate): void {
-    if (!c.keyId || c.source === 'env') return;
-    this.invalidate({ ownerType: c.source, ownerId: c.ownerId });
-    this.keys.update(c.keyId, { invalid: true, updatedAt: new Date() }).catch((e: unknown) => {
-      this.logger.error(`Could not mark key ${c.keyId} invalid: ${(e as Error).message}`);
-    });
   }
 
   clear(): void {
@@ -113,32 +131,17 @@ export class KeyResolver {
 
   private async load(owner: Owner, provider: string): Promise<KeyCandidate[]> {
     const rows = (await this.keys.listActive(owner, provider)).filter((r) => !r.invalid);
-    const loaded = await Promise.all(
-      rows.map(async (r): Promise<KeyCandidate | undefined> => {
-        try {
-          const secret = await this.store.get(
-            { ownerType: r.ownerType, ownerId: r.ownerId, keyId: r.id },
-            r.version,
-          );
-          return {
-            source: owner.ownerType,
-            provider,
-            ownerId: owner.ownerId,
-            keyId: r.id,
-            keyName: r.keyName,
-            hint: r.keyHint,
-            secret,
-            limits: r.limits,
-          };
-        } catch (e) {
-          // A secret that is gone (a half-finished delete) is skipped; a store that is down is
-          // an error, never a silent fall-through to the next owner's or the operator's key.
-          if ((e as { status?: number }).status !== 404) throw e;
-          this.logger.warn(`Key ${r.id} has no secret in the store; skipped`);
-          return undefined;
-        }
-      }),
-    );
-    return loaded.filter((c): c is KeyCandidate => c !== undefined);
+    return rows.map((r) => ({
+      source: owner.ownerType,
+      provider,
+      ownerId: owner.ownerId,
+      keyId: r.id,
+      keyName: r.keyName,
+      hint: r.keyHint,
+      limits: r.limits,
+      secret: once(() =>
+        this.store.get({ ownerType: r.ownerType, ownerId: r.ownerId, keyId: r.id }, r.version),
+      ),
+    }));
   }
 }

@@ -35,6 +35,10 @@ export class KeyRepository {
     return this.repo.findOneBy({ ...owner, provider, keyName });
   }
 
+  countFor(owner: Owner, provider: string): Promise<number> {
+    return this.repo.countBy({ ...owner, provider });
+  }
+
   /** Every key of an owner, grouped by provider, each group in resolution order. */
   listByOwner(owner: Owner): Promise<ApiKeyEntity[]> {
     return this.repo.find({ where: owner, order: { provider: 'ASC', ...RESOLUTION_ORDER } });

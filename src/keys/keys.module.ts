@@ -6,6 +6,7 @@ import { ProvidersModule } from '../providers/providers.module';
 import { RedisModule } from '../redis/redis.module';
 import { SecretStoreModule } from '../secret-store/secret-store.module';
 import { UpstreamModule } from '../upstream/upstream.module';
+import { KeyHealth } from './key-health';
 import { KeyResolver } from './key-resolver';
 import { KeyVerifier } from './key-verifier';
 import { KeyRepository } from './key.repository';
@@ -22,7 +23,7 @@ import { KeysService } from './keys.service';
     UpstreamModule,
   ],
   controllers: [UserKeysController, OrgKeysController],
-  providers: [KeyRepository, KeysService, KeyVerifier, KeyResolver],
-  exports: [KeysService, KeyResolver, KeyRepository],
+  providers: [KeyRepository, KeysService, KeyVerifier, KeyResolver, KeyHealth],
+  exports: [KeysService, KeyResolver, KeyRepository, KeyHealth],
 })
 export class KeysModule {}

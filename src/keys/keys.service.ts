@@ -5,6 +5,7 @@ import type { Caller } from '../auth/caller';
 import { decodeCursor, toPage } from '../common/cursor';
 import { AppError } from '../common/errors/app-error';
 import { keyHint, SecretValue } from '../common/secret-value';
+import { APP_CONFIG, type AppConfig } from '../config/app-config';
 import type { ApiKeyEntity } from '../database/entities';
 import { toLimits } from '../limits/dto/limits.dto';
 import { ProviderRegistryService } from '../providers/provider-registry.service';
@@ -34,6 +35,7 @@ export class KeysService {
   private readonly logger = new Logger(KeysService.name);
 
   constructor(
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly keys: KeyRepository,
     @Inject(SECRET_STORE) private readonly store: SecretStore,
     private readonly registry: ProviderRegistryService,
@@ -97,6 +99,21 @@ export class KeysService {
     return result;
   }
 
+  /**
+   * At most MAX_KEYS_PER_PROVIDER keys per owner and provider: each one is a candidate the proxy
+   * may try, and a store read when it does. Concurrent saves may pass one over; the cap is a
+   * guard against abuse, not an accounting limit.
+   */
+  private async checkCap(owner: Owner, provider: string): Promise<void> {
+    const cap = this.config.maxKeysPerProvider;
+    if ((await this.keys.countFor(owner, provider)) < cap) return;
+    throw new AppError(
+      'key_cap_reached',
+      `This ${owner.ownerType === 'org' ? 'organisation' : 'account'} already has ${cap} ${provider} keys, the most allowed (MAX_KEYS_PER_PROVIDER): delete one, or update an existing key by saving under its keyName`,
+      { details: { cap } },
+    );
+  }
+
   private async writeKey(
     owner: Owner,
     dto: SaveKeyDto,
@@ -105,6 +122,7 @@ export class KeysService {
     retried = false,
   ): Promise<{ created: boolean; key: KeyMetadataDto }> {
     const existing = await this.keys.findByName(owner, dto.provider, dto.keyName);
+    if (!existing) await this.checkCap(owner, dto.provider);
     const id = existing?.id ?? randomUUID();
     const ref: SecretRef = { ...owner, keyId: id };
     const { version } = await this.store.put(ref, secret);
@@ -207,7 +225,8 @@ export class KeysService {
   }
 
   async verifyApiKey(caller: Caller, scope: KeyScope, id: string): Promise<VerifyResultDto> {
-    const key = await this.find(caller, scope, id, false);
+    // A verify can mark the key invalid: for organisation keys that is the org admins' call.
+    const key = await this.find(caller, scope, id, true);
     const provider = this.registry.require(key.provider);
     const secret = await this.store.get(refOf(key), key.version);
     const status = await this.verifier.check(provider, secret);

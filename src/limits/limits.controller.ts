@@ -1,8 +1,10 @@
 import { Body, Controller, Get, Param, Put } from '@nestjs/common';
 import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { AuditService } from '../audit/audit.service';
 import { AdminOnly } from '../auth/admin-only.decorator';
 import { ApiProblems } from '../common/dto/api-problems.decorator';
 import { LimitsDto, toLimits } from './dto/limits.dto';
+import type { AuditDetail } from '../audit/audit.types';
 import type { Limits } from './limits';
 import { LimitsService } from './limits.service';
 
@@ -12,7 +14,10 @@ import { LimitsService } from './limits.service';
 @AdminOnly()
 @Controller('api/admin/users')
 export class LimitsController {
-  constructor(private readonly limits: LimitsService) {}
+  constructor(
+    private readonly limits: LimitsService,
+    private readonly audit: AuditService,
+  ) {}
 
   @Get(':sub/limits')
   @ApiOperation({ summary: "A user's limits (their own, else the LIMIT_USER_* defaults)" })
@@ -25,7 +30,26 @@ export class LimitsController {
   @ApiOperation({ summary: "Set a user's limits; omitted or null fields mean no limit" })
   @ApiOkResponse({ type: LimitsDto })
   @ApiProblems(400)
-  put(@Param('sub') sub: string, @Body() dto: LimitsDto): Promise<Limits> {
-    return this.limits.setUserLimits(sub, toLimits(dto));
+  async put(@Param('sub') sub: string, @Body() dto: LimitsDto): Promise<Limits> {
+    // The limits in force before (the user's own, else the defaults), as this replica sees them.
+    const old = await this.limits.userLimits(sub);
+    const limits = await this.limits.setUserLimits(sub, toLimits(dto));
+    this.audit.record({
+      action: 'admin.limits.set',
+      targetType: 'user',
+      targetId: sub,
+      detail: limitChanges(old, limits),
+    });
+    return limits;
   }
+}
+
+/** Old and new value of every limit, flat (`old.requestsPerMinute`, `new.requestsPerMinute`). */
+function limitChanges(old: Limits, now: Limits): AuditDetail {
+  const detail: AuditDetail = {};
+  for (const k of Object.keys(now) as (keyof Limits)[]) {
+    detail[`old.${k}`] = old[k] ?? null;
+    detail[`new.${k}`] = now[k];
+  }
+  return detail;
 }

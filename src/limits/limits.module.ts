@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
+import { AuditModule } from '../audit/audit.module';
 import { UserLimitsEntity } from '../database/entities';
 import { MetricsModule } from '../metrics/metrics.module';
 import { InvalidationBus } from '../redis/invalidation-bus';
@@ -15,7 +16,7 @@ import { LimitsRepository } from './limits.repository';
 import { LimitsService } from './limits.service';
 
 @Module({
-  imports: [TypeOrmModule.forFeature([UserLimitsEntity]), RedisModule, MetricsModule],
+  imports: [TypeOrmModule.forFeature([UserLimitsEntity]), RedisModule, MetricsModule, AuditModule],
   controllers: [LimitsController],
   providers: [
     LimitsRepository,

@@ -6,7 +6,6 @@ import { COUNTER_STORE, type CounterStore } from './counter-store';
 import { isUnlimited, type LimitKind, limitOf, type Limits, NO_LIMITS, windowOf } from './limits';
 import { LimitsRepository } from './limits.repository';
 
-const KINDS: LimitKind[] = ['rpm', 'tpm', 'tpd', 'budget'];
 const NAMES: Record<LimitKind, string> = {
   rpm: 'requests-per-minute',
   tpm: 'tokens-per-minute',
@@ -20,6 +19,24 @@ export interface LimitedKey {
   limits?: Limits | null;
 }
 
+/** What a request may use at most, estimated at admission. */
+export interface Estimate {
+  tokens: number;
+  /** USD at the model's price (or PRICE_FALLBACK_USD_PER_MTOK); null when it has neither. */
+  costUsd: number | null;
+  model?: string;
+}
+
+/**
+ * What admission added to one scope's token and budget windows: settled to what the exchange
+ * really used when it ends, in the same windows.
+ */
+export interface Reservation {
+  tokens: number;
+  costMicros: number;
+  entries: { key: string; ttlMs: number; budget: boolean }[];
+}
+
 /** A spent limit: which, and when it resets. */
 export interface Exceeded {
   scope: 'user' | 'key';
@@ -28,10 +45,15 @@ export interface Exceeded {
   resetsAt: number;
 }
 
+type Admitted =
+  { over: Exceeded; reservation?: undefined } | { over?: undefined; reservation?: Reservation };
+
 /**
- * Per-user and per-key limits on fixed windows: requests per minute (counted on admission),
- * tokens per minute and per day and a monthly budget (counted from what responses report, so a
- * request is refused once the window is spent). Counters live in memory or in Redis.
+ * Per-user and per-key limits on fixed windows. Requests per minute are counted on admission.
+ * Tokens per minute and per day and the monthly budget are reserved on admission, from what the
+ * request may use at most, and settled to what the provider reported when the exchange ends: so
+ * concurrent requests cannot all pass a nearly spent window, and overshoot it by at most one
+ * request's reservation. Counters live in memory or in Redis.
  */
 @Injectable()
 export class LimitsService {
@@ -44,40 +66,48 @@ export class LimitsService {
     private readonly metrics: MetricsService,
   ) {}
 
-  /** Counts the request against the caller's limits; throws 429 rate_limited when one is spent. */
-  async admitUser(sub: string): Promise<void> {
+  /** Whether a user has a token or budget limit: only then is an estimate worth making. */
+  async countsTokens(sub: string, key?: LimitedKey): Promise<boolean> {
+    return countsTokens(await this.userLimits(sub)) || (!!key?.limits && countsTokens(key.limits));
+  }
+
+  /**
+   * Admits a request against the caller's limits, reserving `estimate` in its token and budget
+   * windows; throws 429 rate_limited when one is spent, or model_unpriced when a budget applies
+   * and the model has no price.
+   */
+  async admitUser(sub: string, estimate?: Estimate): Promise<Reservation | undefined> {
     const limits = await this.userLimits(sub);
-    const over = await this.admit(`u:${sub}`, limits, 'user');
-    if (over) {
-      this.metrics.rateLimited('user', over.kind);
-      throw rateLimited(over);
+    const r = await this.admit(`u:${sub}`, limits, 'user', estimate);
+    if (r.over) {
+      this.metrics.rateLimited('user', r.over.kind);
+      throw rateLimited(r.over);
     }
+    return r.reservation;
   }
 
-  /** Counts the request against a key's own limits; returns the spent one, if any. */
-  admitKey(c: LimitedKey): Promise<Exceeded | undefined> {
-    if (!c.keyId || !c.limits) return Promise.resolve(undefined);
-    return this.admit(`k:${c.keyId}`, c.limits, 'key').then((over) => {
-      if (over) this.metrics.rateLimited('key', over.kind);
-      return over;
-    });
+  /** The same against a key's own limits; a spent one is returned (the key is skipped). */
+  async admitKey(c: LimitedKey, estimate?: Estimate): Promise<Admitted> {
+    if (!c.keyId || !c.limits) return {};
+    const r = await this.admit(`k:${c.keyId}`, c.limits, 'key', estimate);
+    if (r.over) this.metrics.rateLimited('key', r.over.kind);
+    return r;
   }
 
-  /** Adds what a response used to the token and budget windows of the user and the key. */
-  async record(sub: string, c: LimitedKey | undefined, tokens: number, costUsd: number | null) {
-    if (tokens <= 0 && !costUsd) return;
-    // Only scopes with a token or budget limit are counted: the rest would be work for nothing.
-    const scopes: string[] = [];
-    if (countsTokens(await this.userLimits(sub))) scopes.push(`u:${sub}`);
-    if (c?.keyId && c.limits && countsTokens(c.limits)) scopes.push(`k:${c.keyId}`);
-    if (!scopes.length) return;
-    const now = Date.now();
-    await this.counters.add(
-      scopes.flatMap((s) => [
-        ...(['tpm', 'tpd'] as const).map((k) => this.entry(s, k, now, tokens)),
-        this.entry(s, 'budget', now, Math.round((costUsd ?? 0) * 1_000_000)),
-      ]),
-    );
+  /**
+   * Corrects a reservation to what the exchange used (0 for one that failed or was cut short
+   * before any usage was reported); `costUsd` null keeps the reserved cost.
+   */
+  async settle(r: Reservation, tokens: number, costUsd: number | null): Promise<void> {
+    const costMicros = costUsd === null ? r.costMicros : Math.round(costUsd * 1_000_000);
+    const entries = r.entries
+      .map((e) => ({
+        key: e.key,
+        ttlMs: e.ttlMs,
+        by: e.budget ? costMicros - r.costMicros : tokens - r.tokens,
+      }))
+      .filter((e) => e.by !== 0);
+    if (entries.length) await this.counters.add(entries);
   }
 
   async userLimits(sub: string): Promise<Limits> {
@@ -101,28 +131,63 @@ export class LimitsService {
     return { key: `byok:rl:${scope}:${kind}:${w.id}`, by, ttlMs: w.ms };
   }
 
-  private async admit(scope: string, limits: Limits, who: 'user' | 'key') {
-    if (isUnlimited(limits)) return undefined;
+  private async admit(
+    scope: string,
+    limits: Limits,
+    who: 'user' | 'key',
+    estimate: Estimate | undefined,
+  ): Promise<Admitted> {
+    if (isUnlimited(limits)) return {};
     const now = Date.now();
-    const spent = KINDS.filter((k) => k !== 'rpm' && limitOf(limits, k) !== null);
-    const values = await this.counters.get(spent.map((k) => this.entry(scope, k, now, 0).key));
-    for (const [i, kind] of spent.entries()) {
-      const limit = limitOf(limits, kind)!;
-      if (values[i] >= limit)
-        return { scope: who, kind, limit, resetsAt: windowOf(kind, now).resetsAt };
+    const over = (kind: LimitKind, limit: number): Admitted => ({
+      over: { scope: who, kind, limit, resetsAt: windowOf(kind, now).resetsAt },
+    });
+    const windows = (['tpm', 'tpd', 'budget'] as const).flatMap((kind) => {
+      const limit = limitOf(limits, kind);
+      return limit === null ? [] : [{ kind, limit, ...this.entry(scope, kind, now, 0) }];
+    });
+    let reservation: Reservation | undefined;
+    if (estimate && windows.length) {
+      if (windows.some((w) => w.kind === 'budget') && estimate.costUsd === null)
+        throw unpriced(who, estimate.model);
+      reservation = {
+        tokens: estimate.tokens,
+        costMicros: Math.round((estimate.costUsd ?? 0) * 1_000_000),
+        entries: windows.map((w) => ({ key: w.key, ttlMs: w.ttlMs, budget: w.kind === 'budget' })),
+      };
+      const r = reservation;
+      const by = r.entries.map((e) => (e.budget ? r.costMicros : r.tokens));
+      const values = await this.counters.add(r.entries.map((e, i) => ({ ...e, by: by[i] })));
+      // Admitted while the window was not spent before this request's own reservation.
+      const spent = windows.findIndex((w, i) => values[i] - by[i] >= w.limit);
+      if (spent >= 0) {
+        await this.settle(r, 0, 0);
+        return over(windows[spent].kind, windows[spent].limit);
+      }
+    } else if (windows.length) {
+      // Nothing to reserve (a request that uses no tokens): refused once a window is spent.
+      const values = await this.counters.get(windows.map((w) => w.key));
+      const spent = windows.findIndex((w, i) => values[i] >= w.limit);
+      if (spent >= 0) return over(windows[spent].kind, windows[spent].limit);
     }
     const rpm = limits.requestsPerMinute;
-    if (rpm === null) return undefined;
-    const [count] = await this.counters.add([this.entry(scope, 'rpm', now, 1)]);
-    if (count > rpm)
-      return {
-        scope: who,
-        kind: 'rpm' as const,
-        limit: rpm,
-        resetsAt: windowOf('rpm', now).resetsAt,
-      };
-    return undefined;
+    if (rpm !== null) {
+      const [count] = await this.counters.add([this.entry(scope, 'rpm', now, 1)]);
+      if (count > rpm) {
+        if (reservation) await this.settle(reservation, 0, 0);
+        return over('rpm', rpm);
+      }
+    }
+    return { reservation };
   }
+}
+
+function unpriced(who: 'user' | 'key', model: string | undefined): AppError {
+  return new AppError(
+    'model_unpriced',
+    `${model ? `Model "${model}" has` : 'This request names no model, so it has'} no price, and a monthly budget applies to this ${who}: name a priced model, or ask the operator to add it to the price table (PRICES_FILE) or to set PRICE_FALLBACK_USD_PER_MTOK`,
+    { details: { model: model ?? null } },
+  );
 }
 
 const countsTokens = (l: Limits): boolean =>

@@ -1,11 +1,19 @@
 import { Injectable } from '@nestjs/common';
 import { collectDefaultMetrics, Counter, Histogram, Registry } from 'prom-client';
+import { ErrorTypeLabels, operationLabel, statusLabel } from './labels';
 
 const DURATION_BUCKETS = [
   0.01, 0.02, 0.04, 0.08, 0.16, 0.32, 0.64, 1.28, 2.56, 5.12, 10.24, 20.48, 40.96, 81.92,
 ];
 const TOKEN_BUCKETS = [1, 4, 16, 64, 256, 1024, 4096, 16384, 65536, 262144, 1048576, 4194304];
 const MAX_MODELS = 200;
+/** Longer model names are reported as `other`. */
+const MAX_MODEL_LENGTH = 128;
+/**
+ * Distinct (provider, model, operation, error_type) label sets; past this, new ones are counted
+ * under (provider, other, other, other), so the size of /metrics has a ceiling whatever is sent.
+ */
+export const MAX_SERIES = 500;
 
 const GENAI = ['gen_ai_provider_name', 'gen_ai_request_model', 'gen_ai_operation_name'] as const;
 
@@ -24,13 +32,17 @@ export interface OperationSample {
 
 /**
  * Prometheus metrics: OpenTelemetry GenAI client metrics in their Prometheus form, plus our own
- * `byok_*`. A registry per app instance (tests run several in one process). Model names come
- * from clients, so past MAX_MODELS distinct values they are reported as "other".
+ * `byok_*`. A registry per app instance (tests run several in one process). Every label value
+ * comes from a bounded set, since /metrics must not grow with what callers send: providers from
+ * the registry, operations from GENAI_OPERATIONS, statuses and error types from `labels.ts`, and
+ * model names (chosen by clients) up to MAX_MODELS distinct values, then "other"; label sets
+ * past MAX_SERIES are folded into one per provider.
  */
 @Injectable()
 export class MetricsService {
   readonly registry = new Registry();
   private readonly models = new Set<string>();
+  private readonly errorTypes = new ErrorTypeLabels();
   private readonly bound = new Map<
     string,
     Record<'duration' | 'firstChunk' | 'input' | 'output', { observe(v: number): void }>
@@ -122,18 +134,32 @@ export class MetricsService {
   }
 
   observe(s: OperationSample): void {
-    const c = this.children(s.provider, this.modelLabel(s.model), s.operation, s.errorType ?? '');
+    const c = this.children(
+      s.provider,
+      this.modelLabel(s.model),
+      operationLabel(s.operation),
+      this.errorTypes.label(s.errorType),
+    );
     c.duration.observe(s.seconds);
     if (s.firstChunkSeconds !== undefined) c.firstChunk.observe(s.firstChunkSeconds);
     if (s.promptTokens !== undefined) c.input.observe(s.promptTokens);
     if (s.completionTokens !== undefined) c.output.observe(s.completionTokens);
-    this.requests.inc({ provider: s.provider, status: String(s.status), key_source: s.keySource });
+    this.requests.inc({
+      provider: s.provider,
+      status: statusLabel(s.status),
+      key_source: s.keySource,
+    });
   }
 
   /** Label-bound children, built once per label set: validating labels per request was hot. */
   private children(provider: string, model: string, operation: string, errorType: string) {
-    const id = `${provider}\u0000${model}\u0000${operation}\u0000${errorType}`;
+    let id = `${provider}\u0000${model}\u0000${operation}\u0000${errorType}`;
     let c = this.bound.get(id);
+    if (!c && this.bound.size >= MAX_SERIES) {
+      [model, operation, errorType] = ['other', 'other', 'other'];
+      id = `${provider}\u0000other\u0000other\u0000other`;
+      c = this.bound.get(id);
+    }
     if (!c) {
       const labels = {
         gen_ai_provider_name: provider,
@@ -154,7 +180,7 @@ export class MetricsService {
   private modelLabel(model?: string): string {
     if (!model) return '';
     if (this.models.has(model)) return model;
-    if (this.models.size >= MAX_MODELS) return 'other';
+    if (this.models.size >= MAX_MODELS || model.length > MAX_MODEL_LENGTH) return 'other';
     this.models.add(model);
     return model;
   }

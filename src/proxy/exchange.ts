@@ -1,5 +1,6 @@
 import type { Caller } from '../auth/caller';
 import type { KeyCandidate } from '../keys/key-resolver';
+import type { Estimate, Reservation } from '../limits/limits.service';
 import type { UsageEvent } from '../usage/usage-event';
 import type { ProxyTarget } from './proxy-target';
 import type { TokenUsage } from './usage-sniffer';
@@ -13,6 +14,10 @@ export interface Exchange {
   target?: ProxyTarget;
   /** The key of the attempt being made, or of the one that answered. */
   candidate?: KeyCandidate;
+  /** What admission reserved against token and budget limits (the caller's, and keys'). */
+  reservations: { reservation: Reservation; keyId?: string }[];
+  /** The most the request may use, once admission needed it. */
+  estimate?: Estimate;
 }
 
 /** How an exchange ended, as the relay (or the error path) saw it. */
@@ -41,12 +46,17 @@ export function usageEventOf(ex: Exchange, o: ExchangeOutcome): UsageEvent | und
     keySource: c?.source ?? 'none',
     keyId: c?.keyId,
     keyOwnerId: c?.ownerId ?? '',
-    keyLimits: c?.limits,
     status: o.status,
     errorType: o.errorType,
     durationMs: performance.now() - ex.started,
     firstChunkMs: o.firstChunkAt === undefined ? undefined : o.firstChunkAt - ex.started,
     promptTokens: o.usage?.promptTokens,
     completionTokens: o.usage?.completionTokens,
+    // The caller's and the serving key's reservations settle to what was used; keys that were
+    // tried and failed over used nothing.
+    reservations: ex.reservations.map(({ reservation, keyId }) => ({
+      reservation,
+      served: keyId === undefined || keyId === c?.keyId,
+    })),
   };
 }

@@ -6,8 +6,36 @@ export interface ScrubSecret {
   hint: string;
 }
 
+/** Characters some JSON encoder writes as an escape: a key without any has one spelling. */
+// eslint-disable-next-line no-control-regex -- control characters are among them
+const ESCAPED = /["\\/<>&\u0000-\u001f\ud800-\udfff]/;
+
+/**
+ * Every way a key may appear in a response: as is, and as a provider echoing it inside a JSON
+ * string writes it: JSON-escaped (`"` → `\"`, `\` → `\\`, control characters; only an operator's
+ * env key can hold those, saved keys cannot), with `/` escaped as `\/` (PHP, some Java and
+ * Ruby encoders), and with `<`, `>`, `&` as `\u003c`, `\u003e`, `\u0026` (Go's encoding/json).
+ */
+export function spellingsOf(value: string): string[] {
+  if (!ESCAPED.test(value)) return [value]; // the usual key: one spelling (hot path)
+  const json = JSON.stringify(value).slice(1, -1);
+  const all = [
+    value,
+    json,
+    json.replaceAll('/', '\\/'),
+    json.replace(/[<>&]/g, (c) => `\\u00${c.charCodeAt(0).toString(16)}`),
+  ];
+  return [...new Set(all)];
+}
+
+/** A key an exchange sent upstream: everything the answer must be scrubbed of. */
+export interface TriedKey {
+  secret: SecretValue;
+  hint: string;
+}
+
 /** What to scrub for the keys an exchange tried. */
-export const secretsOf = (keys: readonly { secret: SecretValue; hint: string }[]): ScrubSecret[] =>
+export const secretsOf = (keys: readonly TriedKey[]): ScrubSecret[] =>
   keys.map((k) => ({ value: k.secret.reveal(), hint: k.hint }));
 
 /**
@@ -106,7 +134,8 @@ export function createScrubber(secrets: readonly ScrubSecret[]): Scrubber {
 
 /** The same rule for a whole string: log lines, error messages, stored upstream bodies. */
 export function scrubText(text: string, secrets: readonly ScrubSecret[]): string {
-  if (!secrets.some((s) => s.value && text.includes(s.value))) return text;
+  if (!secrets.some((s) => s.value && spellingsOf(s.value).some((v) => text.includes(v))))
+    return text;
   const scrubber = createScrubber(secrets);
   const head = scrubber.push(Buffer.from(text, 'utf8'));
   return Buffer.concat([head, scrubber.flush()]).toString('utf8');
@@ -116,9 +145,12 @@ function toPatterns(secrets: readonly ScrubSecret[]): Pattern[] {
   const seen = new Set<string>();
   const patterns: Pattern[] = [];
   for (const { value, hint } of secrets) {
-    if (!value || seen.has(value)) continue;
-    seen.add(value);
-    patterns.push({ bytes: Buffer.from(value, 'utf8'), hint: Buffer.from(hint, 'utf8') });
+    if (!value) continue;
+    for (const spelling of spellingsOf(value)) {
+      if (seen.has(spelling)) continue;
+      seen.add(spelling);
+      patterns.push({ bytes: Buffer.from(spelling, 'utf8'), hint: Buffer.from(hint, 'utf8') });
+    }
   }
   return patterns.sort((a, b) => b.bytes.length - a.bytes.length);
 }

@@ -60,9 +60,10 @@ export class ModelsLister {
     const [key] = await this.resolver.resolve(caller, provider.id);
     if (!key) return undefined;
     try {
+      const secret = await key.secret();
       const up = await this.upstream.send({
         provider,
-        key: key.secret,
+        key: secret,
         url: buildUpstreamUrl(provider, 'models', '', 'openai'),
         method: 'GET',
         headers: buildUpstreamHeaders(
@@ -71,7 +72,7 @@ export class ModelsLister {
         ),
         signal: AbortSignal.timeout(Math.min(this.config.upstream.timeoutMs, 15_000)),
       });
-      const text = scrubText(await up.body.text(), secretsOf([key]));
+      const text = scrubText(await up.body.text(), secretsOf([{ secret, hint: key.hint }]));
       if (up.statusCode !== 200) throw new Error(`HTTP ${up.statusCode}`);
       const data = (JSON.parse(text) as { data?: Model[] }).data ?? [];
       return data.map((m) => ({

@@ -1,3 +1,4 @@
+import type { GenAiOperation } from '../metrics/labels';
 import type { ProviderRecord } from '../providers/provider.schema';
 
 /** Where one proxied request goes, decided before any key is touched. */
@@ -7,24 +8,65 @@ export interface ProxyTarget {
   url: string;
   method: string;
   body?: Buffer;
+  /** Whether the body is JSON (by its content type). */
+  json: boolean;
   /** The model as sent upstream (prefix stripped), when the body names one. */
   model?: string;
-  /** OpenTelemetry GenAI operation name: chat, text_completion, embeddings, or the path. */
-  operation: string;
+  /** OpenTelemetry GenAI operation name (chat, embeddings, …), or `other`: never the path. */
+  operation: GenAiOperation;
+  /**
+   * A chat stream whose usage the proxy asked for itself (`stream_options.include_usage`): the
+   * usage-only chunk is counted, then taken out of what the client receives.
+   */
+  hideUsageChunk: boolean;
   /** `GET /v1/models`: merged across providers, not forwarded. */
   listModels: boolean;
 }
 
-const OPERATIONS: Record<string, string> = {
+/** Leading path segments that are only a version or an API prefix (`v1`, `v1beta`, `openai`, `api`). */
+const PREFIX = /^(v\d+(alpha\d*|beta\d*)?|openai|api)$/i;
+
+const BY_PATH: Record<string, GenAiOperation> = {
   'chat/completions': 'chat',
   completions: 'text_completion',
+  complete: 'text_completion',
   embeddings: 'embeddings',
   responses: 'chat',
   messages: 'chat',
+  models: 'models',
+  'images/generations': 'images',
+  'images/edits': 'images',
+  'images/variations': 'images',
+  'audio/speech': 'audio',
+  'audio/transcriptions': 'audio',
+  'audio/translations': 'audio',
+  moderations: 'moderations',
 };
 
-/** The GenAI operation for a request path (`/v1/chat/completions` → chat). */
-export function operationOf(path: string): string {
-  const p = path.replace(/^\/+/, '').replace(/^v1\//, '').split('?')[0];
-  return OPERATIONS[p] ?? p;
+/** Gemini's native `models/{model}:{method}` calls. */
+const BY_METHOD: Record<string, GenAiOperation> = {
+  generateContent: 'generate_content',
+  streamGenerateContent: 'generate_content',
+  embedContent: 'embeddings',
+  batchEmbedContents: 'embeddings',
+};
+
+/**
+ * The GenAI operation for a request path (`/v1/chat/completions` → chat,
+ * `/v1beta/models/gemini-2.0-flash:generateContent` → generate_content), always one of
+ * GENAI_OPERATIONS: a path nobody mapped is `other`, never the path itself, since callers choose
+ * paths and the operation is a metric label and a usage column.
+ */
+export function operationOf(path: string): GenAiOperation {
+  const segments = path.split('?')[0].split('/').filter(Boolean);
+  while (segments.length > 1 && PREFIX.test(segments[0])) segments.shift();
+  const last = segments[segments.length - 1] ?? '';
+  const colon = last.indexOf(':');
+  if (colon >= 0) {
+    const method = last.slice(colon + 1);
+    return Object.hasOwn(BY_METHOD, method) ? BY_METHOD[method] : 'other';
+  }
+  const p = segments.join('/');
+  if (Object.hasOwn(BY_PATH, p)) return BY_PATH[p];
+  return segments[0] === 'models' && segments.length === 2 ? 'models' : 'other';
 }

@@ -5,6 +5,7 @@ import { LimitsModule } from '../limits/limits.module';
 import { ProvidersModule } from '../providers/providers.module';
 import { UpstreamModule } from '../upstream/upstream.module';
 import { UsageModule } from '../usage/usage.module';
+import { Admission } from './admission';
 import { ModelsLister } from './models-lister';
 import { ProxyEndpoints } from './proxy-endpoints';
 import { ProxyService } from './proxy.service';
@@ -13,6 +14,6 @@ import { TargetFinder } from './target-finder';
 
 @Module({
   imports: [AuthModule, KeysModule, LimitsModule, ProvidersModule, UpstreamModule, UsageModule],
-  providers: [ProxyEndpoints, ProxyService, TargetFinder, ResponseRelay, ModelsLister],
+  providers: [ProxyEndpoints, ProxyService, TargetFinder, Admission, ResponseRelay, ModelsLister],
 })
 export class ProxyModule {}

@@ -1,4 +1,4 @@
-import { Injectable, Logger } from '@nestjs/common';
+import { Inject, Injectable, Logger } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { ServerResponse } from 'node:http';
 import { Authenticator } from '../auth/authenticator';
@@ -6,14 +6,17 @@ import type { Caller } from '../auth/caller';
 import { AppError } from '../common/errors/app-error';
 import { toAppError } from '../common/errors/to-app-error';
 import { openAiErrorBody } from '../common/filters/http-error.filter';
-import { type KeyCandidate, KeyResolver } from '../keys/key-resolver';
+import { APP_CONFIG, type AppConfig } from '../config/app-config';
+import { KeyHealth } from '../keys/key-health';
+import { type KeyCandidate, KeyResolver, readSecret } from '../keys/key-resolver';
 import { type Exceeded, LimitsService, rateLimited } from '../limits/limits.service';
 import type { ProviderRecord } from '../providers/provider.schema';
 import { buildUpstreamHeaders } from '../upstream/upstream-headers';
 import { UpstreamClient, type UpstreamResponse } from '../upstream/upstream.client';
 import { UsageRecorder } from '../usage/usage.recorder';
 import { type Exchange, type ExchangeOutcome, usageEventOf } from './exchange';
-import { scrubText, secretsOf } from './key-scrubber';
+import { scrubText, secretsOf, type TriedKey } from './key-scrubber';
+import { Admission } from './admission';
 import { ModelsLister } from './models-lister';
 import type { ProxyTarget } from './proxy-target';
 import { ResponseRelay } from './response-relay';
@@ -34,6 +37,7 @@ export class ProxyService {
   private readonly logger = new Logger('Proxy');
 
   constructor(
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly auth: Authenticator,
     private readonly targets: TargetFinder,
     private readonly resolver: KeyResolver,
@@ -42,6 +46,8 @@ export class ProxyService {
     private readonly models: ModelsLister,
     private readonly limits: LimitsService,
     private readonly usage: UsageRecorder,
+    private readonly health: KeyHealth,
+    private readonly admission: Admission,
   ) {}
 
   async handle(req: FastifyRequest, reply: FastifyReply): Promise<void> {
@@ -53,6 +59,7 @@ export class ProxyService {
       caller: undefined,
       target: undefined,
       candidate: undefined,
+      reservations: [],
     };
     let outcome: ExchangeOutcome | undefined;
     try {
@@ -61,8 +68,11 @@ export class ProxyService {
       const target = this.targets.find(req);
       ex.target = target;
       this.checkScope(caller, target.provider);
-      await this.limits.admitUser(caller.sub);
-      if (target.listModels) return await this.models.list(caller, req, res, ex);
+      if (target.listModels) {
+        await this.limits.admitUser(caller.sub);
+        return await this.models.list(caller, req, res, ex);
+      }
+      await this.admission.admitCaller(ex, caller, target);
       const candidates = await this.resolver.resolve(caller, target.provider.id);
       if (!candidates.length) throw this.keyMissing(target.provider);
       outcome = await this.forward(req, res, ex, target, candidates);
@@ -85,18 +95,25 @@ export class ProxyService {
       if (!res.writableEnded) abort.abort();
     });
     const headers = buildUpstreamHeaders(req.headers, target.provider);
+    const tried: TriedKey[] = [];
     let limited: Exceeded | undefined;
-    for (let i = 0; i < candidates.length; i++) {
-      const candidate = candidates[i];
-      const over = await this.limits.admitKey(candidate);
+    for (const [i, candidate] of candidates.entries()) {
+      const over = await this.admission.admitKey(ex, candidate, target);
       if (over) {
         limited = over; // a key over its own limit is skipped
         continue;
       }
+      // Fetched (and decrypted) only now: keys that are never tried are never read.
+      const secret = await readSecret(candidate);
+      if (!secret) {
+        this.logger.warn(`Key ${candidate.keyId} has no secret in the store; skipped`);
+        continue;
+      }
       ex.candidate = candidate;
+      tried.push({ secret, hint: candidate.hint });
       const up = await this.upstream.send({
         provider: target.provider,
-        key: candidate.secret,
+        key: secret,
         url: target.url,
         method: target.method,
         headers,
@@ -104,27 +121,30 @@ export class ProxyService {
         signal: abort.signal,
       });
       const status = up.statusCode;
-      if (REJECTED.has(status)) this.resolver.markInvalid(candidate);
-      if (FAILOVER.has(status) && i < candidates.length - 1) {
+      // Maybe the key, maybe an endpoint it may not use: the provider's verify request decides.
+      if (REJECTED.has(status)) this.health.suspect(candidate, status);
+      const last = i === candidates.length - 1 || tried.length >= this.config.upstream.maxAttempts;
+      if (FAILOVER.has(status) && !last) {
         this.logger.warn(
           `${target.provider.id} answered ${status} for ${candidate.source} key ${candidate.hint}; trying the next key`,
         );
         await up.body.dump();
         continue;
       }
-      if (REJECTED.has(status))
-        throw await this.rejected(up, target.provider, candidate, candidates);
-      return this.relay.relay(res, up, ex, candidates.slice(0, i + 1), abort);
+      // A 401 says the credential was refused: name the stored key and how to fix it. Any other
+      // answer, a 403 included (often an endpoint the key may not use), goes to the client as is.
+      if (status === 401) throw await this.rejected(up, target.provider, candidate, tried);
+      return this.relay.relay(res, up, ex, tried, abort);
     }
-    // Reached only when every candidate was over its own limit.
-    throw rateLimited(limited as Exceeded);
+    if (limited) throw rateLimited(limited);
+    throw this.keyMissing(target.provider);
   }
 
   private async rejected(
     up: UpstreamResponse,
     provider: ProviderRecord,
     candidate: KeyCandidate,
-    tried: KeyCandidate[],
+    tried: TriedKey[],
   ): Promise<AppError> {
     const said = scrubText(await readLimited(up, ERROR_BODY_LIMIT), secretsOf(tried));
     const which =

@@ -3,7 +3,6 @@ import { once } from 'node:events';
 import { pipeline, type Transform } from 'node:stream';
 import { createBrotliDecompress, createGunzip, createInflate } from 'node:zlib';
 import type { ServerResponse } from 'node:http';
-import type { KeyCandidate } from '../keys/key-resolver';
 import { failureReason, upstreamUnavailable } from '../upstream/upstream-error';
 import { filterResponseHeaders } from '../upstream/upstream-headers';
 import type { UpstreamResponse } from '../upstream/upstream.client';
@@ -14,9 +13,11 @@ import {
   type ScrubSecret,
   scrubText,
   secretsOf,
+  type TriedKey,
 } from './key-scrubber';
 import type { ProxyTarget } from './proxy-target';
 import { isEventStream, openAiErrorEvent } from './sse';
+import { UsageChunkFilter } from './stream-usage';
 import { UsageSniffer } from './usage-sniffer';
 
 /** Answers up to this size with a known length are sent in one write. */
@@ -45,13 +46,12 @@ function decoded(up: UpstreamResponse): AsyncIterable<Buffer> {
  * since header values must be Latin-1.
  */
 function scrubHeaders(headers: Record<string, string | string[]>, secrets: ScrubSecret[]): void {
+  const ascii = secrets.map((s) => ({ value: s.value, hint: s.hint.replace('…', '...') }));
   for (const [name, value] of Object.entries(headers)) {
     const text = Array.isArray(value) ? value.join('\n') : value;
-    if (secrets.some((s) => text.includes(s.value))) {
-      const ascii = secrets.map((s) => ({ value: s.value, hint: s.hint.replace('…', '...') }));
-      const clean = scrubText(text, ascii);
-      headers[name] = Array.isArray(value) ? clean.split('\n') : clean;
-    }
+    // scrubText returns `text` itself when no spelling of any key (raw or JSON-escaped) is in it.
+    const clean = scrubText(text, ascii);
+    if (clean !== text) headers[name] = Array.isArray(value) ? clean.split('\n') : clean;
   }
 }
 
@@ -71,7 +71,7 @@ export class ResponseRelay {
     res: ServerResponse,
     up: UpstreamResponse,
     ex: Exchange,
-    tried: KeyCandidate[],
+    tried: readonly TriedKey[],
     abort: AbortController,
   ): Promise<ExchangeOutcome> {
     const target = ex.target!;
@@ -117,14 +117,17 @@ export class ResponseRelay {
       res.writeHead(up.statusCode, headers);
       // A stream's headers go out at once: a client may wait long for the first event.
       if (sse) res.flushHeaders();
+      // The usage chunk the proxy asked for on the client's behalf is counted, then dropped.
+      const usageChunk = sse && target.hideUsageChunk ? new UsageChunkFilter() : undefined;
       try {
         for await (const chunk of body) {
           firstChunkAt ??= performance.now();
           sniffer.push(chunk);
-          const out = scrubber.push(chunk);
+          const out = scrubber.push(usageChunk ? usageChunk.push(chunk) : chunk);
           if (out.length && !res.write(out)) await once(res, 'drain', { signal: abort.signal });
         }
-        res.end(scrubber.flush());
+        const rest = usageChunk ? scrubber.push(usageChunk.flush()) : Buffer.alloc(0);
+        res.end(Buffer.concat([rest, scrubber.flush()]));
       } catch (e) {
         failure = abort.signal.aborted
           ? 'client_closed'

@@ -5,8 +5,10 @@ import { APP_CONFIG, type AppConfig } from '../config/app-config';
 import { ProviderRegistryService } from '../providers/provider-registry.service';
 import { operationOf, type ProxyTarget } from './proxy-target';
 import { findTopLevelModel, pickProvider, rewriteModel } from './model-prefix';
+import { askForStreamUsage } from './stream-usage';
 import { buildUpstreamUrl } from '../upstream/upstream-url';
 
+const CHAT = /^chat\/completions\/?$/;
 const isJson = (ct: string | undefined): boolean => !!ct && /[/+]json\b/i.test(ct);
 
 /**
@@ -26,7 +28,7 @@ export class TargetFinder {
     const path = q < 0 ? req.url : req.url.slice(0, q);
     const search = q < 0 ? '' : req.url.slice(q);
     const body = Buffer.isBuffer(req.body) && req.body.length ? req.body : undefined;
-    const json = body && isJson(req.headers['content-type']);
+    const json = !!body && isJson(req.headers['content-type']);
 
     if (path.startsWith('/proxy/')) {
       const rest = path.slice('/proxy/'.length);
@@ -38,8 +40,10 @@ export class TargetFinder {
         url: buildUpstreamUrl(provider, sub, search, 'native'),
         method: req.method,
         body,
+        json,
         model: json ? sniffModel(body) : undefined,
         operation: operationOf(sub),
+        hideUsageChunk: false,
         listModels: false,
       };
     }
@@ -54,11 +58,17 @@ export class TargetFinder {
       this.config.defaultProvider,
     );
     const provider = this.registry.require(route.providerId);
+    let out = body && route.modelRewritten && route.model ? rewriteModel(body, route.model) : body;
+    const withUsage =
+      out && json && req.method === 'POST' && CHAT.test(sub) ? askForStreamUsage(out) : undefined;
+    if (withUsage) out = withUsage;
     return {
       provider,
       url: buildUpstreamUrl(provider, sub, search, 'openai'),
       method: req.method,
-      body: body && route.modelRewritten && route.model ? rewriteModel(body, route.model) : body,
+      body: out,
+      json,
+      hideUsageChunk: withUsage !== undefined,
       model: route.model,
       operation: operationOf(sub),
       listModels: req.method === 'GET' && (sub === 'models' || sub === 'models/'),

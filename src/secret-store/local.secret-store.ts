@@ -79,7 +79,7 @@ export function loadMasterKey(
       'LOCAL_MASTER_KEY is required in production: a generated master key is refused',
     );
   const file = join(config.dataDir, MASTER_KEY_FILE);
-  mkdirSync(config.dataDir, { recursive: true });
+  mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
   const key = randomBytes(32);
   try {
     // 'wx' fails when the file exists, so two processes sharing DATA_DIR cannot overwrite each other's key.

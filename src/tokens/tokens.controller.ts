@@ -1,4 +1,4 @@
-import { Body, Controller, Delete, Get, HttpCode, Param, Post } from '@nestjs/common';
+import { Body, Controller, Delete, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
 import {
   ApiBearerAuth,
   ApiCreatedResponse,
@@ -10,8 +10,9 @@ import {
 import type { Caller } from '../auth/caller';
 import { CurrentCaller } from '../auth/current-caller.decorator';
 import { ApiProblems } from '../common/dto/api-problems.decorator';
+import { AppError } from '../common/errors/app-error';
 import { CreateTokenDto } from './dto/create-token.dto';
-import { CreatedTokenDto, TokenListDto } from './dto/token.dto';
+import { AdminTokenListDto, CreatedTokenDto, TokenListDto, TokenQueryDto } from './dto/token.dto';
 import { TokensService } from './tokens.service';
 
 @ApiTags('tokens')
@@ -46,6 +47,45 @@ export class TokensController {
   @ApiNoContentResponse({ description: 'Revoked' })
   @ApiProblems(404)
   remove(@CurrentCaller() caller: Caller, @Param('id') id: string): Promise<void> {
-    return this.tokens.revoke(caller, id);
+    return this.tokens.revoke(caller, id, 'owner');
+  }
+}
+
+/** The organisation an org admin acts for; members may not see each other's tokens. */
+function adminOrg(caller: Caller): string {
+  if (!caller.orgId || !caller.orgAdmin || caller.kind !== 'jwt')
+    throw new AppError(
+      'forbidden',
+      "Only organisation admins (with a JWT that carries the organisation) can list or revoke the organisation's tokens",
+    );
+  return caller.orgId;
+}
+
+@ApiTags('tokens')
+@ApiBearerAuth()
+@ApiProblems(401, 403)
+@Controller('api/org/tokens')
+export class OrgTokensController {
+  constructor(private readonly tokens: TokensService) {}
+
+  @Get()
+  @ApiOperation({
+    summary: "Access tokens that can reach your organisation's keys (org admins)",
+    description: 'Tokens made in the organisation, by any member; metadata only.',
+  })
+  @ApiOkResponse({ type: AdminTokenListDto })
+  @ApiProblems(400)
+  list(@CurrentCaller() caller: Caller, @Query() q: TokenQueryDto): Promise<AdminTokenListDto> {
+    return this.tokens.listAll(q, adminOrg(caller));
+  }
+
+  @Delete(':id')
+  @HttpCode(204)
+  @ApiOperation({ summary: 'Revoke a token made in your organisation (org admins)' })
+  @ApiNoContentResponse({ description: 'Revoked' })
+  @ApiProblems(404)
+  async remove(@CurrentCaller() caller: Caller, @Param('id') id: string): Promise<void> {
+    adminOrg(caller);
+    await this.tokens.revoke(caller, id, 'org');
   }
 }

@@ -1,40 +1,62 @@
-import { Inject, Injectable, Logger, Optional } from '@nestjs/common';
+import { Inject, Injectable, Logger } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import { AuditService } from '../audit/audit.service';
 import type { Caller } from '../auth/caller';
-import { InvalidationBus } from '../redis/invalidation-bus';
-import { BoundedTtlCache } from '../common/ttl-cache';
+import { decodeCursor, toPage } from '../common/cursor';
 import { AppError } from '../common/errors/app-error';
+import { BoundedTtlCache } from '../common/ttl-cache';
 import { APP_CONFIG, type AppConfig } from '../config/app-config';
 import { AccessTokenEntity } from '../database/entities/access-token.entity';
 import { ProviderRegistryService } from '../providers/provider-registry.service';
+import { InvalidationBus } from '../redis/invalidation-bus';
 import { generateAccessToken, hashAccessToken, looksLikeAccessToken } from './access-token';
 import type { CreateTokenDto } from './dto/create-token.dto';
-import type { CreatedTokenDto, TokenDto, TokenListDto } from './dto/token.dto';
+import type {
+  AdminTokenDto,
+  AdminTokenListDto,
+  CreatedTokenDto,
+  TokenDto,
+  TokenListDto,
+  TokenQueryDto,
+} from './dto/token.dto';
+import { OrgSightings } from './org-sightings';
 import { TokenRepository } from './token.repository';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+const DAY_MS = 86_400_000;
 
 /** Enough for every live token of a busy replica; beyond it the oldest entries are refetched. */
 const CACHE_ENTRIES = 10_000;
 
-/** Proxy access tokens: issue (shown once, stored hashed), list, revoke, and validate for the guard. */
+/** Who revokes: the owner, an org admin (tokens made in their organisation) or an admin (any). */
+type Revoker = 'owner' | 'org' | 'admin';
+
+/**
+ * Proxy access tokens: issue (shown once, stored hashed), list, revoke, and validate for the
+ * Authenticator. A token lives at most TOKEN_MAX_TTL_DAYS, and reaches its organisation's keys
+ * only while its owner is still seen in that organisation (OrgSightings).
+ */
 @Injectable()
 export class TokensService {
   private readonly logger = new Logger(TokensService.name);
   /** Validated tokens by hash, so the proxy's hot path does no database round trip. */
-  private readonly cache: BoundedTtlCache<string, Caller>;
+  private readonly cache = new BoundedTtlCache<string, Caller>(CACHE_ENTRIES);
 
   constructor(
     private readonly tokens: TokenRepository,
     private readonly registry: ProviderRegistryService,
+    private readonly sightings: OrgSightings,
+    private readonly audit: AuditService,
+    private readonly bus: InvalidationBus,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
-    // Optional only so that unit tests can build the service without an audit log.
-    @Optional() private readonly audit?: AuditService,
-    @Optional() private readonly bus?: InvalidationBus,
   ) {
-    this.cache = new BoundedTtlCache(CACHE_ENTRIES);
-    this.bus?.on('token', (hash) => this.cache.delete(hash));
+    this.bus.on('token', (hash) => this.cache.delete(hash));
+    this.bus.on('token-owner', (sub) => this.cache.deleteWhere((c) => c.sub === sub));
+    // The owner left or switched organisation: their tokens' org reach is decided again.
+    this.sightings.onChange((sub) => {
+      this.cache.deleteWhere((c) => c.sub === sub);
+      this.bus.publish('token-owner', sub);
+    });
   }
 
   async create(caller: Caller, dto: CreateTokenDto): Promise<CreatedTokenDto> {
@@ -42,10 +64,19 @@ export class TokensService {
     if (caller.kind !== 'jwt') {
       throw new AppError('forbidden', 'Access tokens cannot create access tokens: use a JWT');
     }
-    const expiresAt = dto.expiresAt === undefined ? null : new Date(dto.expiresAt);
-    if (expiresAt && !(expiresAt.getTime() > Date.now())) {
-      throw new AppError('validation_failed', 'expiresAt must be a date-time in the future');
-    }
+    const now = Date.now();
+    const latest = now + this.config.tokens.maxTtlDays * DAY_MS;
+    const expiresAt = dto.expiresAt === undefined ? new Date(latest) : new Date(dto.expiresAt);
+    if (!(expiresAt.getTime() > now))
+      throw new AppError('validation_failed', 'expiresAt must be a date-time in the future', {
+        details: { field: 'expiresAt' },
+      });
+    if (expiresAt.getTime() > latest)
+      throw new AppError(
+        'validation_failed',
+        `expiresAt must be at most ${this.config.tokens.maxTtlDays} days from now (TOKEN_MAX_TTL_DAYS); omit it for the longest allowed`,
+        { details: { field: 'expiresAt' } },
+      );
     const raw = generateAccessToken();
     const entity = Object.assign(new AccessTokenEntity(), {
       id: randomUUID(),
@@ -55,16 +86,23 @@ export class TokensService {
       tokenHash: hashAccessToken(raw),
       providers: this.checkProviders(dto.providers),
       expiresAt,
-      createdAt: new Date(),
+      createdAt: new Date(now),
       lastUsedAt: null,
     });
+    // The JWT that makes the token is a sighting: written first, so the token works at once.
+    await this.sightings.record(caller.sub, caller.orgId ?? null);
     await this.tokens.insert(entity);
-    this.audit?.record({
+    this.audit.record({
       action: 'token.create',
       actor: caller,
       targetType: 'token',
       targetId: entity.id,
-      detail: { name: entity.name, providers: entity.providers, expiresAt: dto.expiresAt ?? null },
+      detail: {
+        name: entity.name,
+        providers: entity.providers,
+        expiresAt: expiresAt.toISOString(),
+        orgId: entity.orgId,
+      },
     });
     return { ...toDto(entity), token: raw };
   }
@@ -74,25 +112,46 @@ export class TokensService {
     return { data: rows.map(toDto) };
   }
 
-  /** Deletes the caller's token; another owner's id is as unknown as a made-up one (404). */
-  async revoke(caller: Caller, id: string): Promise<void> {
-    const row = UUID.test(id) ? await this.tokens.findOwned(id, caller.sub) : null;
-    if (!row) throw new AppError('not_found', `No access token with id ${id}`);
+  /** Any user's tokens (admins), or those made in the caller's organisation (org admins). */
+  async listAll(q: TokenQueryDto, orgId?: string): Promise<AdminTokenListDto> {
+    const limit = q.limit ?? 50;
+    const rows = await this.tokens.list({
+      ownerSub: q.sub,
+      orgId,
+      after: decodeCursor(q.cursor, 'uuid'),
+      limit: limit + 1,
+    });
+    return toPage(rows, limit, toAdminDto, (t) => ({ at: t.createdAt, id: t.id }));
+  }
+
+  /**
+   * Deletes a token the revoker may reach: its own (owner), one made in its organisation (org
+   * admin) or any (admin). Anything else is as unknown as a made-up id (404).
+   */
+  async revoke(caller: Caller, id: string, as: Revoker = 'owner'): Promise<void> {
+    const row = UUID.test(id) ? await this.tokens.findById(id) : null;
+    const reachable =
+      row &&
+      (as === 'admin' ||
+        (as === 'org' && !!caller.orgId && row.orgId === caller.orgId) ||
+        (as === 'owner' && row.ownerSub === caller.sub));
+    if (!row || !reachable) throw new AppError('not_found', `No access token with id ${id}`);
     await this.tokens.delete(row.id);
-    // Seen at once on this replica; other replicas drop their copy within KEY_CACHE_TTL_MS.
+    // Seen at once on this replica; other replicas drop their copy at once with REDIS_URL, else
+    // within KEY_CACHE_TTL_MS.
     this.evict(row.tokenHash);
-    this.audit?.record({
+    this.audit.record({
       action: 'token.revoke',
       actor: caller,
       targetType: 'token',
       targetId: row.id,
-      detail: { name: row.name },
+      detail: { name: row.name, ownerSub: row.ownerSub, revokedAs: as },
     });
   }
 
   /**
    * The Caller for a raw `byok_` token, or undefined when it is unknown, revoked or expired.
-   * Cached until min(now + KEY_CACHE_TTL_MS, token expiry).
+   * Cached until the earliest of now + KEY_CACHE_TTL_MS, its expiry and the end of its org reach.
    */
   async validate(raw: string): Promise<Caller | undefined> {
     if (!looksLikeAccessToken(raw)) return undefined;
@@ -102,21 +161,23 @@ export class TokensService {
 
     const row = await this.tokens.findByHash(hash);
     const now = Date.now();
-    if (!row || (row.expiresAt && row.expiresAt.getTime() <= now)) return undefined;
+    if (!row) return undefined;
+    const expires = Math.min(
+      row.expiresAt?.getTime() ?? Infinity,
+      row.createdAt.getTime() + this.config.tokens.maxTtlDays * DAY_MS,
+    );
+    if (expires <= now) return undefined;
+    const org = await this.sightings.reachableOrg(row.ownerSub, row.orgId);
     const caller: Caller = Object.freeze({
       kind: 'token',
       sub: row.ownerSub,
-      orgId: row.orgId ?? undefined,
+      orgId: org.orgId,
       orgAdmin: false,
       admin: false,
       tokenId: row.id,
       providers: row.providers ? (Object.freeze([...row.providers]) as string[]) : undefined,
     });
-    this.cache.set(
-      hash,
-      caller,
-      Math.min(now + this.config.keyCacheTtlMs, row.expiresAt?.getTime() ?? Infinity),
-    );
+    this.cache.set(hash, caller, Math.min(now + this.config.keyCacheTtlMs, expires, org.until));
     // Only on a cache miss, so at most one write per token per TTL; never on the request's path.
     this.tokens.touch(row.id, new Date(now)).catch((err: unknown) => {
       this.logger.warn(`Could not record last use of token ${row.id}: ${String(err)}`);
@@ -127,11 +188,18 @@ export class TokensService {
   /** Drops a cached token by hash (revocation here, or a notice from another replica). */
   evict(tokenHash: string): void {
     this.cache.delete(tokenHash);
-    this.bus?.publish('token', tokenHash);
+    this.bus.publish('token', tokenHash);
   }
 
-  private checkProviders(providers: string[] | undefined): string[] | null {
+  private checkProviders(providers: string[] | null | undefined): string[] | null {
     if (providers === undefined) return null;
+    // class-validator lets null through @IsOptional; a token for no provider is a mistake.
+    if (providers === null)
+      throw new AppError(
+        'validation_failed',
+        'providers must be a list of provider ids, or omitted for every provider (not null)',
+        { details: { field: 'providers' } },
+      );
     const unique = [...new Set(providers)];
     const unknown = unique.filter((id) => this.registry.get(id) === undefined);
     if (unknown.length > 0) {
@@ -151,8 +219,14 @@ function toDto(row: AccessTokenEntity): TokenDto {
     id: row.id,
     name: row.name,
     expiresAt: row.expiresAt?.toISOString() ?? null,
+    orgId: row.orgId,
     providers: row.providers,
     createdAt: row.createdAt.toISOString(),
     lastUsedAt: row.lastUsedAt?.toISOString() ?? null,
   };
 }
+
+const toAdminDto = (row: AccessTokenEntity): AdminTokenDto => ({
+  ...toDto(row),
+  ownerSub: row.ownerSub,
+});

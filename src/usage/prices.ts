@@ -70,7 +70,14 @@ export class PriceTable {
   /** Per provider, longest prefix first, so the most specific entry wins. */
   private readonly prefixes = new Map<string, PriceEntry[]>();
 
-  constructor(entries: Iterable<PriceEntry>) {
+  /**
+   * @param fallbackUsdPerMTok PRICE_FALLBACK_USD_PER_MTOK: what budgets charge for a model
+   * without a price (input and output alike); unset, such a model cannot run under a budget.
+   */
+  constructor(
+    entries: Iterable<PriceEntry>,
+    readonly fallbackUsdPerMTok?: number,
+  ) {
     for (const e of entries) {
       this.exact.set(`${e.provider}\u0000${e.model}`, e);
       if (e.match !== 'prefix') continue;
@@ -107,9 +114,25 @@ export class PriceTable {
   }
 }
 
+/**
+ * The cost a budget counts: the price table's, else the operator's fallback price, else null
+ * (the model cannot be charged, so a budget must refuse it rather than count it as free).
+ */
+export function budgetCost(
+  prices: PriceTable,
+  provider: string,
+  model: string | null,
+  promptTokens: number,
+  completionTokens: number,
+): number | null {
+  const cost = prices.cost(provider, model, promptTokens, completionTokens);
+  if (cost !== null || prices.fallbackUsdPerMTok === undefined) return cost;
+  return ((promptTokens + completionTokens) * prices.fallbackUsdPerMTok) / 1_000_000;
+}
+
 /** The built-in table, then PRICES_FILE, whose entries replace same (provider, model) ones. */
 export function loadPrices(
-  config: Pick<AppConfig, 'pricesFile'>,
+  config: Pick<AppConfig, 'pricesFile' | 'priceFallbackUsdPerMTok'>,
   builtin = pricesPath(),
 ): PriceTable {
   const merged = new Map<string, PriceEntry>();
@@ -119,5 +142,5 @@ export function loadPrices(
   add(parsePriceYaml(readFileSync(builtin, 'utf8'), 'prices.yaml'));
   const override = readOverrideFile('PRICES_FILE', config.pricesFile);
   if (override) add(parsePriceYaml(override.text, override.source));
-  return new PriceTable(merged.values());
+  return new PriceTable(merged.values(), config.priceFallbackUsdPerMTok);
 }

@@ -1,4 +1,4 @@
-import type { Limits } from '../limits/limits';
+import type { Reservation } from '../limits/limits.service';
 
 /**
  * One proxied exchange as it ended, flat: the proxy emits it once per request (answered, failed
@@ -17,7 +17,6 @@ export interface UsageEvent {
   keyId?: string;
   /** The user or organisation that owns the key ('' for the operator's key or none). */
   keyOwnerId: string;
-  keyLimits?: Limits | null;
   /** The status the client got, and why it failed when it did (an error code or undici's). */
   status: number;
   errorType?: string;
@@ -26,4 +25,6 @@ export interface UsageEvent {
   firstChunkMs?: number;
   promptTokens?: number;
   completionTokens?: number;
+  /** Admission's reservations to settle: to the usage when `served`, else to nothing. */
+  reservations: { reservation: Reservation; served: boolean }[];
 }

@@ -8,7 +8,7 @@ import { BatchWriter } from '../common/batch-writer';
 import { KeyRepository } from '../keys/key.repository';
 import { LimitsService } from '../limits/limits.service';
 import { MetricsService } from '../metrics/metrics.service';
-import { PriceTable } from './prices';
+import { budgetCost, PriceTable } from './prices';
 import type { UsageEvent } from './usage-event';
 import { UsageRepository, type UsageRow } from './usage.repository';
 
@@ -98,18 +98,23 @@ export class UsageRecorder implements OnModuleInit, BeforeApplicationShutdown {
     return this.writer.flush();
   }
 
-  /** Tokens and cost: the byok_usage_* metrics and the token and budget windows of limits. */
+  /** Tokens and cost: the byok_usage_* metrics, and settling admission's reservations. */
   private count(e: UsageEvent): void {
     const prompt = e.promptTokens ?? 0;
     const completion = e.completionTokens ?? 0;
-    if (prompt + completion === 0) return;
-    const cost = this.prices.cost(e.provider, e.model ?? null, prompt, completion);
-    this.metrics.usage(e.provider, e.keySource, prompt, completion, cost);
-    this.limits
-      .record(e.callerSub, { keyId: e.keyId, limits: e.keyLimits }, prompt + completion, cost)
-      .catch((err: unknown) =>
-        this.logger.warn(`Counting tokens failed: ${(err as Error).message}`),
-      );
+    const model = e.model ?? null;
+    if (prompt + completion > 0) {
+      const cost = this.prices.cost(e.provider, model, prompt, completion);
+      this.metrics.usage(e.provider, e.keySource, prompt, completion, cost);
+    }
+    if (!e.reservations.length) return;
+    const charged = budgetCost(this.prices, e.provider, model, prompt, completion);
+    for (const { reservation, served } of e.reservations)
+      this.limits
+        .settle(reservation, served ? prompt + completion : 0, served ? charged : 0)
+        .catch((err: unknown) =>
+          this.logger.warn(`Counting tokens failed: ${(err as Error).message}`),
+        );
   }
 
   private touch(keyId: string): void {

@@ -158,6 +158,12 @@ describe('helm chart: values.schema.json', () => {
     expect(r.status).not.toBe(0);
     expect(r.stderr).toContain('terminationGracePeriodSeconds=20 is too short');
   });
+
+  it('refuses a metrics port that is the http port', () => {
+    const r = template(['--set', 'metrics.port=8080']);
+    expect(r.status).not.toBe(0);
+    expect(r.stderr).toContain('metrics.port=8080 must differ from containerPort');
+  });
 });
 
 describe.each(MODES)('helm chart: $name', ({ args, auth }) => {
@@ -184,7 +190,10 @@ describe.each(MODES)('helm chart: $name', ({ args, auth }) => {
   });
 
   it('probes /healthz (startup, liveness) and /readyz (readiness) on the http port', () => {
-    expect(container.ports).toEqual([{ name: 'http', containerPort: 8080, protocol: 'TCP' }]);
+    expect(container.ports).toEqual([
+      { name: 'http', containerPort: 8080, protocol: 'TCP' },
+      { name: 'metrics', containerPort: 9464, protocol: 'TCP' },
+    ]);
     expect(container.startupProbe!.httpGet).toEqual({ path: '/healthz', port: 'http' });
     expect(container.livenessProbe!.httpGet).toEqual({ path: '/healthz', port: 'http' });
     expect(container.readinessProbe!.httpGet).toEqual({ path: '/readyz', port: 'http' });
@@ -207,6 +216,15 @@ describe.each(MODES)('helm chart: $name', ({ args, auth }) => {
     }
     expect(configMap.data!.DATA_DIR).toBe('/data');
     expect(resourcesOf(container)).toMatchObject({ requests: { cpu: expect.any(String) } });
+  });
+
+  it('serves /metrics on a port of its own (METRICS_PORT), exposed by the Service', () => {
+    expect(configMap.data).toMatchObject({ PORT: '8080', METRICS_PORT: '9464' });
+    const ports = (one(ms, 'Service').spec as { ports: Record<string, unknown>[] }).ports;
+    expect(ports).toEqual([
+      { name: 'http', port: 80, targetPort: 'http', protocol: 'TCP' },
+      { name: 'metrics', port: 9464, targetPort: 'metrics', protocol: 'TCP' },
+    ]);
   });
 
   it('drains: preStop sleep, then longer grace than SHUTDOWN_TIMEOUT_MS', () => {
@@ -311,13 +329,20 @@ describe('helm chart: optional parts (examples/full.yaml)', () => {
         http: { paths: { backend: { service: { name: string; port: { name: string } } } }[] };
       }[];
     };
-    expect(ingress.rules[0].http.paths[0].backend.service).toEqual({
-      name: service.metadata.name,
-      port: { name: 'http' },
-    });
-    const policy = one(ms, 'NetworkPolicy').spec as { policyTypes: string[]; egress: unknown[] };
+    // Every rule routes the http port: the metrics port is never reachable through the Ingress.
+    const backends = ingress.rules.flatMap((r) => r.http.paths.map((p) => p.backend.service));
+    expect(backends.length).toBeGreaterThan(0);
+    for (const backend of backends)
+      expect(backend).toEqual({ name: service.metadata.name, port: { name: 'http' } });
+    const policy = one(ms, 'NetworkPolicy').spec as {
+      policyTypes: string[];
+      ingress: { ports: { port: string }[]; from?: unknown[] }[];
+      egress: unknown[];
+    };
     expect(policy.policyTypes).toEqual(['Ingress', 'Egress']);
     expect(JSON.stringify(policy.egress[0])).toContain('"port":53');
+    const metricsRule = policy.ingress.find((r) => r.ports[0].port === 'metrics');
+    expect(JSON.stringify(metricsRule?.from)).toContain('monitoring');
 
     const monitor = one(ms, 'ServiceMonitor');
     expect(monitor.apiVersion).toBe('monitoring.coreos.com/v1');
@@ -325,7 +350,9 @@ describe('helm chart: optional parts (examples/full.yaml)', () => {
       selector: { matchLabels: Record<string, string> };
       endpoints: { port: string; path: string }[];
     };
-    expect(spec.endpoints[0]).toMatchObject({ port: 'http', path: '/metrics' });
+    expect(spec.endpoints).toEqual([
+      expect.objectContaining({ port: 'metrics', path: '/metrics' }),
+    ]);
     expect(service.metadata.labels).toMatchObject(spec.selector.matchLabels);
   });
 

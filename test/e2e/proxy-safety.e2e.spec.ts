@@ -3,10 +3,12 @@ import type { AddressInfo } from 'node:net';
 import { gzipSync } from 'node:zlib';
 import OpenAI from 'openai';
 import { freePort } from '../helpers/free-port';
-import { ApiClient, providersAt } from '../helpers/http';
-import { JWT_SECRET, STORE_MODES, testJwt } from '../helpers/modes';
-import { startApp, type RunningApp } from '../helpers/start-app';
-import { respond, startUpstreamDouble, type UpstreamDouble } from '../helpers/upstream-double';
+import { eventually } from '../helpers/eventually';
+import { ApiClient } from '../helpers/http';
+import { STORE_MODES, testJwt } from '../helpers/modes';
+import type { RunningApp } from '../helpers/start-app';
+import { startStack, type Stack } from '../helpers/start-stack';
+import { respond, type UpstreamDouble } from '../helpers/upstream-double';
 
 const KEY = 'sk-safety-secret-key-ABCD1234wxyz';
 const jwt = (sub: string) => testJwt(sub);
@@ -45,6 +47,7 @@ function raw(
 }
 
 describe.each(STORE_MODES)('proxy safety: $name', (mode) => {
+  let stack: Stack | undefined;
   let app: RunningApp;
   let double: UpstreamDouble;
   let evil: Awaited<ReturnType<typeof startEvil>>;
@@ -53,15 +56,15 @@ describe.each(STORE_MODES)('proxy safety: $name', (mode) => {
   const auth = { authorization: `Bearer ${token}`, 'content-type': 'application/json' };
 
   beforeAll(async () => {
-    double = await startUpstreamDouble();
     evil = await startEvil();
-    app = await startApp({
-      ...(await mode.env()),
-      AUTH_JWT_SECRET: JWT_SECRET,
-      ...providersAt(double.url),
-      DEEPSEEK_BASE_URL: `http://127.0.0.1:${await freePort()}`, // nothing listens there
-      UPSTREAM_TIMEOUT_MS: '800',
+    stack = await startStack({
+      mode,
+      env: {
+        DEEPSEEK_BASE_URL: `http://127.0.0.1:${await freePort()}`, // nothing listens there
+        UPSTREAM_TIMEOUT_MS: '800',
+      },
     });
+    ({ app, double } = stack);
     api = new ApiClient(app.url, token);
   });
 
@@ -75,9 +78,12 @@ describe.each(STORE_MODES)('proxy safety: $name', (mode) => {
   });
 
   afterAll(async () => {
-    await app?.close();
-    await double?.close();
-    await new Promise((r) => evil?.server.close(r));
+    await stack?.close();
+    const server = evil?.server;
+    if (server) {
+      server.closeAllConnections();
+      await new Promise((r) => server.close(r));
+    }
   });
 
   it('refuses every path that could carry the key to another host (invariant 5)', async () => {
@@ -133,6 +139,9 @@ describe.each(STORE_MODES)('proxy safety: $name', (mode) => {
     const rejected = await api.post('/v1/chat/completions', { model: 'openai/x' });
     expect(rejected.json).toMatchObject({ error: { code: 'provider_key_rejected' } });
     expect(rejected.text).not.toContain(KEY);
+    // The 401 makes the proxy check the key with the provider's verify request: let that land
+    // before queueing the next scripted answer, or the check would take it.
+    await eventually(() => expect(double.requests.at(-1)?.path).toMatch(/\/models$/));
 
     double.nextResponse((req, res) => {
       res.writeHead(200, { 'content-type': 'application/json', 'x-debug-key': `got ${req.key}` });

@@ -4,15 +4,12 @@ import OpenAI from 'openai';
 import type { ServerResponse } from 'node:http';
 import { DataSource } from 'typeorm';
 import { UsageRecorder } from '../../src/usage/usage.recorder';
-import { ApiClient, providersAt } from '../helpers/http';
-import { JWT_SECRET, STORE_MODES, testJwt } from '../helpers/modes';
-import { startApp, type RunningApp } from '../helpers/start-app';
-import {
-  chatChunks,
-  respond,
-  startUpstreamDouble,
-  type UpstreamDouble,
-} from '../helpers/upstream-double';
+import { eventually } from '../helpers/eventually';
+import { ApiClient } from '../helpers/http';
+import { STORE_MODES, testJwt } from '../helpers/modes';
+import type { RunningApp } from '../helpers/start-app';
+import { startStack, type Stack } from '../helpers/start-stack';
+import { chatChunks, respond, type UpstreamDouble } from '../helpers/upstream-double';
 
 const jwt = testJwt;
 
@@ -31,6 +28,7 @@ const KEYS = {
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 describe.each(STORE_MODES)('proxy end to end: $name', (mode) => {
+  let stack: Stack | undefined;
   let app: RunningApp;
   let double: UpstreamDouble;
   let api: ApiClient;
@@ -38,14 +36,11 @@ describe.each(STORE_MODES)('proxy end to end: $name', (mode) => {
   let openai: OpenAI;
 
   beforeAll(async () => {
-    double = await startUpstreamDouble();
-    app = await startApp({
-      ...(await mode.env()),
-      AUTH_JWT_SECRET: JWT_SECRET,
-      ...providersAt(double.url),
-      OPENAI_API_KEY: KEYS.openaiEnv,
-      ANTHROPIC_API_KEY: KEYS.anthropicEnv,
+    stack = await startStack({
+      mode,
+      env: { OPENAI_API_KEY: KEYS.openaiEnv, ANTHROPIC_API_KEY: KEYS.anthropicEnv },
     });
+    ({ app, double } = stack);
     api = new ApiClient(app.url, aliceJwt);
     const save = async (provider: string, keyName: string, apiKey: string, client = api) =>
       expect(
@@ -75,8 +70,7 @@ describe.each(STORE_MODES)('proxy end to end: $name', (mode) => {
   beforeEach(() => double.reset());
 
   afterAll(async () => {
-    await app?.close();
-    await double?.close();
+    await stack?.close();
   });
 
   const last = () => double.requests.at(-1)!;
@@ -226,12 +220,16 @@ describe.each(STORE_MODES)('proxy end to end: $name', (mode) => {
       .create({ model: 'mistral/small', messages: [] })
       .withResponse();
     expect(r.response.headers.get('x-byok-key-source')).toBe('user');
-    expect(double.requests.map((q) => q.key)).toEqual([KEYS.mistralA, KEYS.mistralB]);
-    const keys = await api.get('/api/user/api-keys');
-    const first = (
-      keys.json as { data: { keyName: string; provider: string; status: string }[] }
-    ).data.find((k) => k.provider === 'mistral' && k.keyName === 'first');
-    expect(first?.status).toBe('invalid');
+    const chats = double.requests.filter((q) => q.path.endsWith('/chat/completions'));
+    expect(chats.map((q) => q.key)).toEqual([KEYS.mistralA, KEYS.mistralB]);
+    // Marked invalid once the provider's verify request confirms the key itself is refused.
+    await eventually(async () => {
+      const keys = await api.get('/api/user/api-keys');
+      const first = (
+        keys.json as { data: { keyName: string; provider: string; status: string }[] }
+      ).data.find((k) => k.provider === 'mistral' && k.keyName === 'first');
+      expect(first?.status).toBe('invalid');
+    });
     double.reset();
     await openai.chat.completions.create({ model: 'mistral/small', messages: [] });
     expect(double.requests.map((q) => q.key)).toEqual([KEYS.mistralB]); // skipped until verified
@@ -262,6 +260,8 @@ describe.each(STORE_MODES)('proxy end to end: $name', (mode) => {
     expect(err.message).toContain('…0005');
     expect(err.message).toMatch(/rotate/);
     expect(res.text).not.toContain(KEYS.anthropic);
+    // The provider's verify request confirms it (and the key is marked invalid) off the request.
+    await eventually(() => expect(double.requests.at(-1)?.path).toMatch(/\/models$/));
   });
 
   it('a client that disconnects aborts the upstream request at once', async () => {

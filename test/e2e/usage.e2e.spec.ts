@@ -4,10 +4,11 @@ import { join } from 'node:path';
 import OpenAI from 'openai';
 import { DataSource } from 'typeorm';
 import { UsageRollup } from '../../src/usage/usage-rollup';
-import { ApiClient, providersAt } from '../helpers/http';
-import { JWT_SECRET, STORE_MODES, testJwt } from '../helpers/modes';
-import { startApp, type RunningApp } from '../helpers/start-app';
-import { respond, startUpstreamDouble, type UpstreamDouble } from '../helpers/upstream-double';
+import { ApiClient } from '../helpers/http';
+import { STORE_MODES, testJwt } from '../helpers/modes';
+import type { RunningApp } from '../helpers/start-app';
+import { startStack, type Stack } from '../helpers/start-stack';
+import { respond, type UpstreamDouble } from '../helpers/upstream-double';
 
 const jwt = testJwt;
 
@@ -42,6 +43,7 @@ const add = (a: Tokens, b: Tokens): Tokens => ({
 });
 
 describe.each(STORE_MODES)('usage API end to end: $name', (mode) => {
+  let stack: Stack | undefined;
   let app: RunningApp;
   let double: UpstreamDouble;
   let alice: ApiClient;
@@ -57,26 +59,31 @@ describe.each(STORE_MODES)('usage API end to end: $name', (mode) => {
       return { prompt: r.usage!.prompt_tokens, completion: r.usage!.completion_tokens };
     }
     let usage: Tokens | undefined;
-    for await (const chunk of await client.chat.completions.create({ model, messages, stream }))
+    // A client that wants the usage chunk asks for it (the proxy asks on everyone's behalf and
+    // hides it from those who did not).
+    const options = { include_usage: true };
+    for await (const chunk of await client.chat.completions.create({
+      model,
+      messages,
+      stream,
+      stream_options: options,
+    }))
       if (chunk.usage)
         usage = { prompt: chunk.usage.prompt_tokens, completion: chunk.usage.completion_tokens };
     return usage!;
   }
 
   beforeAll(async () => {
-    double = await startUpstreamDouble();
     const pricesFile = join(priceDir, 'prices.yaml');
     writeFileSync(
       pricesFile,
       'openai:\n  - { model: gpt-4o-mini, match: prefix, input: 1000, output: 2000 }\n',
     );
-    app = await startApp({
-      ...(await mode.env()),
-      AUTH_JWT_SECRET: JWT_SECRET,
-      ...providersAt(double.url),
-      OPENAI_API_KEY: 'sk-operator-env-key-usage',
-      PRICES_FILE: pricesFile,
+    stack = await startStack({
+      mode,
+      env: { OPENAI_API_KEY: 'sk-operator-env-key-usage', PRICES_FILE: pricesFile },
     });
+    ({ app, double } = stack);
     const aliceJwt = jwt('alice', { org_id: 'acme', org_role: 'member' });
     alice = new ApiClient(app.url, aliceJwt);
     const saved = await alice.post('/api/user/api-keys', {
@@ -111,8 +118,7 @@ describe.each(STORE_MODES)('usage API end to end: $name', (mode) => {
   });
 
   afterAll(async () => {
-    await app?.close();
-    await double?.close();
+    await stack?.close();
     rmSync(priceDir, { recursive: true, force: true });
   });
 

@@ -2,7 +2,7 @@ import { sign, type SignOptions } from 'jsonwebtoken';
 import { generateKeyPairSync, type JsonWebKey, type KeyObject } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { defaultExpiry, type Claims } from './mint-jwt';
+import { defaultExpiry, payloadOf, type Claims } from './mint-jwt';
 
 export type AsymmetricAlg = 'RS256' | 'ES256';
 
@@ -49,7 +49,7 @@ export async function startJwksServer(): Promise<JwksServer> {
   return {
     jwksUri: `http://127.0.0.1:${port}/.well-known/jwks.json`,
     sign: (claims, alg, opts = {}) =>
-      sign(claims, keys[alg].privateKey, {
+      sign(payloadOf(claims), keys[alg].privateKey, {
         algorithm: alg,
         keyid: keys[alg].kid,
         ...defaultExpiry(claims),

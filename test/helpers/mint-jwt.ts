@@ -2,13 +2,24 @@ import { sign, type SignOptions } from 'jsonwebtoken';
 
 export type Claims = Record<string, unknown>;
 
-/** One hour unless the claims set `exp` themselves (jsonwebtoken refuses both). */
+/**
+ * One hour unless the claims set `exp` themselves (jsonwebtoken refuses both). `exp: undefined`
+ * asks for a token without any expiry (which the proxy must refuse); see payloadOf.
+ */
 export const defaultExpiry = (claims: Claims): SignOptions =>
   'exp' in claims ? {} : { expiresIn: '1h' };
 
+/** The claims to sign: `exp: undefined` (no expiry wanted) is left out, as jsonwebtoken insists. */
+export const payloadOf = (claims: Claims): Claims =>
+  Object.fromEntries(Object.entries(claims).filter(([k, v]) => k !== 'exp' || v !== undefined));
+
 /** An HS256 JWT as a dev-mode client would send it. */
 export function mintHs256(secret: string, claims: Claims, opts: SignOptions = {}): string {
-  return sign(claims, secret, { algorithm: 'HS256', ...defaultExpiry(claims), ...opts });
+  return sign(payloadOf(claims), secret, {
+    algorithm: 'HS256',
+    ...defaultExpiry(claims),
+    ...opts,
+  });
 }
 
 /** An unsigned `alg: none` JWT, built by hand: jsonwebtoken rightly refuses to make one. */

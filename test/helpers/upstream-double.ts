@@ -198,6 +198,9 @@ export async function defaultHandler(
   sendError(req, res, 404, 'not_found_error', `The double has no route for ${route}`);
 }
 
+/** JSON text as an encoder that escapes every `/` as `\/` writes it. */
+export const escapeSlashes = (json: string): string => json.replaceAll('/', '\\/');
+
 const PARTIAL = chatChunks('double-small', ['partial', 'answer', 'never', 'finished']);
 
 /** Ready-made scripted behaviours for `nextResponse` and `on`. */
@@ -218,6 +221,28 @@ export const respond = {
       const [event, ...rest] = chatChunks('double-small', [`Your key is ${key}`]);
       const cut = event.indexOf(key) + Math.floor(key.length / 2);
       await stream(res, [event.slice(0, cut), event.slice(cut), ...rest], 20);
+    };
+  },
+  /**
+   * echoKey from a JSON encoder that escapes `/` as `\/` (PHP's json_encode does by default):
+   * a key with a slash reaches the proxy spelled differently from the key it sent.
+   */
+  echoKeySlashEscaped(status = 400): Handler {
+    return (req, res) => {
+      const message = `Bad API key: ${req.key ?? ''}`;
+      const error = { message, type: 'invalid_request_error', param: null, code: 'bad_key' };
+      res.writeHead(status, { 'content-type': 'application/json' });
+      res.end(escapeSlashes(JSON.stringify({ error })));
+    };
+  },
+  /** echoKeyInStream with `/` escaped as `\/`, the event split inside the escaped key. */
+  echoKeyInStreamSlashEscaped(): Handler {
+    return async (req, res) => {
+      const [event, ...rest] = chatChunks('double-small', [`Your key is ${req.key ?? ''}`]);
+      const escaped = escapeSlashes(event);
+      const spelled = escapeSlashes(JSON.stringify(req.key ?? '').slice(1, -1));
+      const cut = escaped.indexOf(spelled) + Math.floor(spelled.length / 2);
+      await stream(res, [escaped.slice(0, cut), escaped.slice(cut), ...rest], 20);
     };
   },
   /** Never sends headers (UPSTREAM_TIMEOUT_MS before the response). */

@@ -70,6 +70,14 @@ app.kubernetes.io/component: server
 {{- end }}
 {{- end }}
 
+{{/* The metrics port (METRICS_PORT); it must not be the http port. */}}
+{{- define "byok-proxy.metricsPort" -}}
+{{- if eq (int .Values.metrics.port) (int .Values.containerPort) }}
+{{- fail (printf "metrics.port=%d must differ from containerPort: /metrics is served on a port of its own" (int .Values.metrics.port)) }}
+{{- end }}
+{{- int .Values.metrics.port }}
+{{- end }}
+
 {{/* Where the projected service-account token for Vault's Kubernetes auth is mounted. */}}
 {{- define "byok-proxy.vaultTokenDir" -}}
 /var/run/secrets/byok-proxy/vault
@@ -92,6 +100,7 @@ runs before the ConfigMap exists at pre-install, and validates the same configur
 {{- $env := dict
   "NODE_ENV" "production"
   "PORT" (toString .Values.containerPort)
+  "METRICS_PORT" (toString (include "byok-proxy.metricsPort" .))
   "HOST" "0.0.0.0"
   "DATA_DIR" "/data"
   "LOG_LEVEL" $c.logLevel

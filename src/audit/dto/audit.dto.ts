@@ -2,6 +2,7 @@ import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
 import { IsIn, IsInt, IsOptional, IsString, Max, MaxLength, Min } from 'class-validator';
 import type { AuditEventEntity } from '../../database/entities';
+import { NoControlChars } from '../../common/dto/text.decorators';
 import { IsoDateOrTime } from '../../common/iso-date';
 import { AUDIT_ACTIONS, type AuditAction } from '../audit.types';
 
@@ -15,12 +16,14 @@ export class AuditQueryDto {
   @IsOptional()
   @IsString()
   @MaxLength(255)
+  @NoControlChars()
   actorSub?: string;
 
   @ApiPropertyOptional({ description: 'A key or token id.' })
   @IsOptional()
   @IsString()
   @MaxLength(255)
+  @NoControlChars()
   targetId?: string;
 
   @ApiPropertyOptional({
@@ -59,7 +62,8 @@ export class AuditEventDto {
   actorSub: string | null;
   @ApiProperty({ enum: ['jwt', 'token', 'anonymous'] }) actorKind: string;
   @ApiProperty({ enum: AUDIT_ACTIONS }) action: string;
-  @ApiProperty({ type: String, nullable: true, enum: ['key', 'token'] }) targetType: string | null;
+  @ApiProperty({ type: String, nullable: true, enum: ['key', 'token', 'user'] })
+  targetType: string | null;
   @ApiProperty({ type: String, nullable: true }) targetId: string | null;
   @ApiProperty({
     type: String,
@@ -78,7 +82,7 @@ export class AuditEventDto {
     additionalProperties: true,
     nullable: true,
     description:
-      'Action specifics (changed fields, verify result, failure reason); never a secret.',
+      "Action specifics (changed fields, old and new limits, verify result, failure reason); never a secret. `auth.failed` rows aggregate one address and reason over a minute: `count`, `firstAt`, `lastAt`, and the first request's `credential` kind and `path`.",
   })
   detail: Record<string, unknown> | null;
 

@@ -13,6 +13,8 @@ export const ERROR_STATUS = {
   upstream_unavailable: 502,
   rate_limited: 429,
   secret_store_unavailable: 503,
+  key_cap_reached: 409,
+  model_unpriced: 400,
   internal_error: 500,
 } as const;
 
@@ -33,6 +35,8 @@ export const ERROR_TITLE: Record<ErrorCode, string> = {
   upstream_unavailable: 'Upstream Unavailable',
   rate_limited: 'Rate Limited',
   secret_store_unavailable: 'Secret Store Unavailable',
+  key_cap_reached: 'Key Cap Reached',
+  model_unpriced: 'Model Has No Price',
   internal_error: 'Internal Server Error',
 };
 
@@ -51,5 +55,7 @@ export const OPENAI_ERROR_TYPE: Record<ErrorCode, string> = {
   upstream_unavailable: 'api_error',
   rate_limited: 'rate_limit_error',
   secret_store_unavailable: 'api_error',
+  key_cap_reached: 'invalid_request_error',
+  model_unpriced: 'invalid_request_error',
   internal_error: 'api_error',
 };

@@ -10,7 +10,11 @@ export class AccessTokenEntity {
   @Column({ name: 'owner_sub', type: 'varchar', length: 255 })
   ownerSub: string;
 
-  /** The organisation of the JWT that created it, so the token can use org keys. */
+  /**
+   * The organisation of the JWT that created it: the token reaches that organisation's keys
+   * while its owner's JWTs still carry it (see OrgSightingEntity).
+   */
+  @Index('access_tokens_org')
   @Column({ name: 'org_id', type: 'varchar', length: 255, nullable: true })
   orgId: string | null;
 

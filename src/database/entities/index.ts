@@ -5,9 +5,10 @@ import { UsageEventEntity } from './usage-event.entity';
 import { UsageDailyEntity } from './usage-daily.entity';
 import { AuditEventEntity } from './audit-event.entity';
 import { UserLimitsEntity } from './user-limits.entity';
+import { OrgSightingEntity } from './org-sighting.entity';
 
 export { AccessTokenEntity, ApiKeyEntity, LocalSecretEntity, UsageEventEntity };
-export { UsageDailyEntity, AuditEventEntity, UserLimitsEntity };
+export { UsageDailyEntity, AuditEventEntity, UserLimitsEntity, OrgSightingEntity };
 
 export const ENTITIES = [
   ApiKeyEntity,
@@ -17,4 +18,5 @@ export const ENTITIES = [
   UsageDailyEntity,
   AuditEventEntity,
   UserLimitsEntity,
+  OrgSightingEntity,
 ];

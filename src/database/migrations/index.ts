@@ -3,6 +3,7 @@ import { UsageEvents1764500000000 } from './1764500000000-usage-events';
 import { UsageDailyAudit1764600000000 } from './1764600000000-usage-daily-audit';
 import { Limits1764700000000 } from './1764700000000-limits';
 import { UsageCallerIndex1764800000000 } from './1764800000000-usage-caller-index';
+import { OrgSightings1764900000000 } from './1764900000000-org-sightings';
 
 /** Every migration, in order. Additive first, so old pods keep serving while they run. */
 export const MIGRATIONS = [
@@ -11,4 +12,5 @@ export const MIGRATIONS = [
   UsageDailyAudit1764600000000,
   Limits1764700000000,
   UsageCallerIndex1764800000000,
+  OrgSightings1764900000000,
 ];

@@ -16,6 +16,7 @@ import {
   ValidateIf,
   ValidateNested,
 } from 'class-validator';
+import { NoControlChars } from '../../common/dto/text.decorators';
 
 const trim = ({ value }: { value: unknown }): unknown =>
   typeof value === 'string' ? value.trim() : value;
@@ -23,10 +24,14 @@ const trim = ({ value }: { value: unknown }): unknown =>
 // With stopAtFirstError, class-validator checks a property's decorators bottom-up: the most
 // basic check sits lowest so the first message is the one that says what to fix.
 
-/** Printable ASCII without spaces: what every provider's keys look like. */
-const KEY_SHAPE = /^[\x21-\x7e]+$/;
+/**
+ * Visible ASCII (`!` to `~`) except `"` and `\`: what every provider's keys look like. Those two
+ * are left out because a provider echoing the key in JSON would escape them (`\"`, `\\`), a
+ * spelling the scrubber would not recognise as the key.
+ */
+const KEY_SHAPE = /^[\x21\x23-\x5b\x5d-\x7e]+$/;
 const KEY_MESSAGE =
-  'apiKey must be the key as the provider shows it: printable characters, no spaces';
+  'apiKey must be the key as the provider shows it: visible ASCII characters (! to ~) except " and \\, no spaces';
 
 /** The raw key field of save and rotate: write-only, checked for shape and size. */
 function ApiKeyField(): PropertyDecorator {
@@ -42,12 +47,18 @@ function ApiKeyField(): PropertyDecorator {
 }
 
 export class SaveKeyDto {
-  @ApiProperty({ example: 'cerebras', description: 'A provider id from GET /api/providers.' })
+  @ApiProperty({
+    example: 'cerebras',
+    description: 'A provider id from GET /api/providers.',
+    maxLength: 64,
+  })
   @Matches(/^[a-z0-9][a-z0-9_-]*$/, { message: 'provider must be a lower-case provider id' })
+  @MaxLength(64)
   @IsString()
   provider: string;
 
   @ApiProperty({ example: 'personal', maxLength: 100 })
+  @NoControlChars()
   @MaxLength(100)
   @IsNotEmpty({ message: 'keyName must not be empty' })
   @IsString()
@@ -69,6 +80,7 @@ export class UpdateKeyDto {
   @ApiPropertyOptional() @IsOptional() @IsBoolean() isActive?: boolean;
 
   @ApiPropertyOptional({ maxLength: 100 })
+  @NoControlChars()
   @MaxLength(100)
   @IsNotEmpty({ message: 'keyName must not be empty' })
   @IsString()
@@ -106,11 +118,24 @@ export class AdminKeyQueryDto {
   @IsIn(['user', 'org'])
   ownerType?: 'user' | 'org';
 
-  @ApiPropertyOptional() @IsOptional() @IsString() @MaxLength(255) ownerId?: string;
-  @ApiPropertyOptional() @IsOptional() @IsString() @MaxLength(64) provider?: string;
-  @ApiPropertyOptional({ description: 'nextCursor of the previous page.' })
-  @IsOptional()
+  @ApiPropertyOptional({ maxLength: 255 })
+  @NoControlChars()
+  @MaxLength(255)
   @IsString()
+  @IsOptional()
+  ownerId?: string;
+
+  @ApiPropertyOptional({ maxLength: 64 })
+  @NoControlChars()
+  @MaxLength(64)
+  @IsString()
+  @IsOptional()
+  provider?: string;
+
+  @ApiPropertyOptional({ description: 'nextCursor of the previous page.', maxLength: 200 })
+  @MaxLength(200)
+  @IsString()
+  @IsOptional()
   cursor?: string;
 
   @ApiPropertyOptional({ minimum: 1, maximum: 200, default: 50 })

@@ -12,6 +12,7 @@ import {
   ValidateBy,
   type ValidationOptions,
 } from 'class-validator';
+import { NoControlChars } from '../../common/dto/text.decorators';
 
 /** Rejects a date that is not after now: a token born expired is always a client mistake. */
 function IsFutureDate(options?: ValidationOptions): PropertyDecorator {
@@ -37,6 +38,7 @@ export class CreateTokenDto {
   @IsString()
   @IsNotEmpty({ message: 'name must not be empty' })
   @MaxLength(100)
+  @NoControlChars()
   name: string;
 
   @ApiPropertyOptional({
@@ -60,5 +62,6 @@ export class CreateTokenDto {
   @ArrayMaxSize(100)
   @IsString({ each: true })
   @MaxLength(64, { each: true })
+  @NoControlChars({ each: true })
   providers?: string[];
 }

@@ -1,4 +1,7 @@
-import { ApiProperty } from '@nestjs/swagger';
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { Transform } from 'class-transformer';
+import { IsInt, IsOptional, IsString, Max, MaxLength, Min } from 'class-validator';
+import { NoControlChars } from '../../common/dto/text.decorators';
 
 /** An access token as listed: everything but the token itself, which is never stored. */
 export class TokenDto {
@@ -10,9 +13,19 @@ export class TokenDto {
     type: String,
     format: 'date-time',
     nullable: true,
-    description: 'null: never expires.',
+    description:
+      'When it stops working: at most TOKEN_MAX_TTL_DAYS after creation (null only for tokens made before that cap; they end at the cap all the same).',
   })
   expiresAt: string | null;
+
+  @ApiProperty({
+    type: String,
+    nullable: true,
+    example: 'org_2abc',
+    description:
+      "The organisation it was made in. It reaches that organisation's keys only while its owner's latest JWT still carries the organisation (seen within TOKEN_ORG_SEEN_DAYS).",
+  })
+  orgId: string | null;
 
   @ApiProperty({
     type: [String],
@@ -44,4 +57,38 @@ export class CreatedTokenDto extends TokenDto {
 
 export class TokenListDto {
   @ApiProperty({ type: [TokenDto], description: 'Newest first.' }) data: TokenDto[];
+}
+
+/** A token as administrators see it: whose it is, too. */
+export class AdminTokenDto extends TokenDto {
+  @ApiProperty({ example: 'user_2abc' }) ownerSub: string;
+}
+
+export class AdminTokenListDto {
+  @ApiProperty({ type: [AdminTokenDto], description: 'Newest first.' }) data: AdminTokenDto[];
+  @ApiProperty({ nullable: true, type: String, description: 'Pass as `cursor` for the next page.' })
+  nextCursor: string | null;
+}
+
+export class TokenQueryDto {
+  @ApiPropertyOptional({ description: "Only this user's tokens." })
+  @IsOptional()
+  @IsString()
+  @MaxLength(255)
+  @NoControlChars()
+  sub?: string;
+
+  @ApiPropertyOptional({ description: 'nextCursor of the previous page.' })
+  @IsOptional()
+  @IsString()
+  @MaxLength(200)
+  cursor?: string;
+
+  @ApiPropertyOptional({ minimum: 1, maximum: 200, default: 50 })
+  @IsOptional()
+  @Transform(({ value }: { value: unknown }) => (typeof value === 'string' ? Number(value) : value))
+  @IsInt()
+  @Min(1)
+  @Max(200)
+  limit?: number;
 }

@@ -1,5 +1,6 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
 import { IsIn, IsOptional, IsString, MaxLength, MinLength } from 'class-validator';
+import { NoControlChars } from '../../common/dto/text.decorators';
 import { IsoDateOrTime } from '../../common/iso-date';
 
 export const USAGE_GROUPS = ['key', 'provider', 'model', 'day'] as const;
@@ -49,5 +50,6 @@ export class UsageQueryDto {
   @IsString({ message: 'ownerId must be a string' })
   @MinLength(1, { message: 'ownerId must not be empty' })
   @MaxLength(255, { message: 'ownerId must be at most 255 characters' })
+  @NoControlChars()
   ownerId?: string;
 }

@@ -11,6 +11,7 @@ import type { Caller } from '../../../src/auth/caller';
 import { JwtStrategy } from '../../../src/auth/jwt.strategy';
 import { Public } from '../../../src/auth/public.decorator';
 import { loadConfig } from '../../../src/config/app-config';
+import type { OrgSightings } from '../../../src/tokens/org-sightings';
 import type { TokensService } from '../../../src/tokens/tokens.service';
 import { mintAlgNone, mintHs256 } from '../../helpers/mint-jwt';
 
@@ -80,9 +81,10 @@ describe('AuthGuard', () => {
     const tokens = { validate } as unknown as TokensService;
     // So is the audit log: refused credentials are recorded there, which these tests do not read.
     const audit = { authFailed: jest.fn() } as unknown as AuditService;
+    const sightings = { seen: () => undefined } as unknown as OrgSightings;
     guard = new AuthGuard(
       new Reflector(),
-      new Authenticator(strategy, tokens, audit, config),
+      new Authenticator(strategy, tokens, audit, sightings, config),
       config,
     );
   });

@@ -82,6 +82,25 @@ describe('callerFromClaims', () => {
     expect(callerFromClaims({ sub: 'a', org_id: 42 }, rules).orgId).toBe('42');
   });
 
+  it('refuses a sub or org id that is too long or holds control characters, naming the claim', () => {
+    const cases: [Record<string, unknown>, RegExp][] = [
+      [{ sub: 'a'.repeat(256) }, /^JWT "sub" claim is longer than 255 characters$/],
+      [{ sub: 'ali\u0000ce' }, /^JWT "sub" claim contains control characters/],
+      [{ sub: 'alice\n' }, /^JWT "sub" claim contains control characters/],
+      [{ sub: 'alice', org_id: 'o'.repeat(256) }, /^JWT "org_id" claim is longer than 255/],
+      [{ sub: 'alice', org_id: 'ac\u0000me' }, /^JWT "org_id" claim contains control characters/],
+    ];
+    for (const [claims, message] of cases) {
+      expect(() => callerFromClaims(claims, rules)).toThrow(AppError);
+      expect(() => callerFromClaims(claims, rules)).toThrow(message);
+    }
+    const clerk = { ...rules, orgClaim: 'o.id' };
+    expect(() => callerFromClaims({ sub: 'a', o: { id: '\u0007' } }, clerk)).toThrow(/"o\.id"/);
+    expect(callerFromClaims({ sub: 'a'.repeat(255), org_id: 'é-ü' }, rules)).toMatchObject({
+      orgId: 'é-ü',
+    });
+  });
+
   it('refuses a token without a string sub', () => {
     for (const claims of [{}, { sub: '' }, { sub: 7 }]) {
       expect(() => callerFromClaims(claims, rules)).toThrow(AppError);

@@ -76,6 +76,13 @@ describe('JwtStrategy, dev mode (HS256)', () => {
     }
   });
 
+  it('rejects a token without an expiry', async () => {
+    const forever = mintHs256(SECRET, { sub: 'alice', exp: undefined });
+    await expect(strategy.verify(forever)).rejects.toEqual(
+      rejection(/^JWT has no expiry \("exp" claim\)/),
+    );
+  });
+
   it('rejects a token without sub, and garbage', async () => {
     await expect(strategy.verify(mintHs256(SECRET, { org_id: 'acme' }))).rejects.toEqual(
       rejection(/"sub"/),
@@ -184,6 +191,13 @@ describe('JwtStrategy, OIDC mode (JWKS)', () => {
     );
   });
 
+  it.each(['RS256', 'ES256'] as const)('rejects a %s token without an expiry', async (alg) => {
+    const forever = jwks.sign({ ...good, sub: 'u', exp: undefined }, alg);
+    await expect(strategy.verify(forever)).rejects.toEqual(
+      rejection(/^JWT has no expiry \("exp" claim\)/),
+    );
+  });
+
   it('rejects an expired token and an unknown key id', async () => {
     await expect(
       strategy.verify(jwks.sign({ ...good, sub: 'u' }, 'RS256', { expiresIn: -10 })),
@@ -195,7 +209,12 @@ describe('JwtStrategy, OIDC mode (JWKS)', () => {
 
   it('answers 502 when the JWKS cannot be fetched', async () => {
     const down = new JwtStrategy(
-      loadConfig({ DATA_DIR: dataDir, AUTH_JWKS_URI: 'http://127.0.0.1:9/jwks.json' }),
+      loadConfig({
+        DATA_DIR: dataDir,
+        AUTH_JWKS_URI: 'http://127.0.0.1:9/jwks.json',
+        AUTH_ISSUER: 'https://issuer.test',
+        AUTH_AUDIENCE: 'byok-proxy',
+      }),
     );
     const warn = jest.spyOn(Logger.prototype, 'warn').mockImplementation(() => undefined);
     try {

@@ -1,4 +1,9 @@
-import { createScrubber, type ScrubSecret, scrubText } from '../../../src/proxy/key-scrubber';
+import {
+  createScrubber,
+  type ScrubSecret,
+  scrubText,
+  spellingsOf,
+} from '../../../src/proxy/key-scrubber';
 
 const secret = (value: string): ScrubSecret => ({ value, hint: `…${value.slice(-4)}` });
 
@@ -152,6 +157,51 @@ describe('createScrubber', () => {
     s.push(chunk);
     chunk.fill(0x21);
     expect(s.push(Buffer.from(key.slice(6))).toString()).toBe('…1234');
+  });
+});
+
+describe('JSON-escaped spellings of a key', () => {
+  const slashKey = 'sk-or/v1/abcd/efgh-9876';
+  const escaped = slashKey.replaceAll('/', '\\/');
+
+  it('lists the spellings an encoder may write, and only the raw one for a plain key', () => {
+    expect(spellingsOf('csk-plain-1234')).toEqual(['csk-plain-1234']);
+    expect(spellingsOf(slashKey)).toEqual([slashKey, escaped]);
+    expect(spellingsOf('a"b\\c')).toEqual(['a"b\\c', 'a\\"b\\\\c']);
+    expect(spellingsOf('a<b&c/d')).toEqual(['a<b&c/d', 'a<b&c\\/d', 'a\\u003cb\\u0026c/d']);
+  });
+
+  it('hides a key echoed with "/" escaped as "\\/", split at every position', () => {
+    const input = Buffer.from(`{"error":{"message":"Incorrect API key: ${escaped}"}}`);
+    const want = '{"error":{"message":"Incorrect API key: …9876"}}';
+    for (let cut = 0; cut <= input.length; cut++)
+      for (let cut2 = cut; cut2 <= input.length; cut2 += 5)
+        expect(streamed(splitAt(input, cut, cut2), [secret(slashKey)]).toString()).toBe(want);
+    const bytes = [...input].map((b) => Buffer.from([b]));
+    expect(streamed(bytes, [secret(slashKey)]).toString()).toBe(want);
+  });
+
+  it('hides the raw and the escaped spelling side by side', () => {
+    const text = `raw ${slashKey} escaped ${escaped} end`;
+    expect(streamed([Buffer.from(text)], [secret(slashKey)]).toString()).toBe(
+      'raw …9876 escaped …9876 end',
+    );
+    expect(scrubText(text, [secret(slashKey)])).toBe('raw …9876 escaped …9876 end');
+  });
+
+  it('hides an env key with a quote or backslash in its JSON spelling', () => {
+    const odd = { value: 'op"key\\with-quote-1234', hint: '…1234' };
+    const json = JSON.stringify({ echoed: odd.value });
+    expect(json).not.toContain(odd.value);
+    expect(scrubText(json, [odd])).toBe('{"echoed":"…1234"}');
+    const input = Buffer.from(json);
+    for (let cut = 0; cut <= input.length; cut++)
+      expect(streamed(splitAt(input, cut), [odd]).toString()).toBe('{"echoed":"…1234"}');
+  });
+
+  it("hides Go's \\u003c escapes", () => {
+    const go = { value: 'k<e>y&1234', hint: '…1234' };
+    expect(scrubText('"k\\u003ce\\u003ey\\u00261234"', [go])).toBe('"…1234"');
   });
 });
 

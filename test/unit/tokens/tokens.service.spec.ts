@@ -3,6 +3,11 @@ import type { Caller } from '../../../src/auth/caller';
 import { loadConfig } from '../../../src/config/app-config';
 import type { AccessTokenEntity } from '../../../src/database/entities/access-token.entity';
 import type { ProviderRegistryService } from '../../../src/providers/provider-registry.service';
+import type { AuditService } from '../../../src/audit/audit.service';
+import type { OrgSightingEntity } from '../../../src/database/entities';
+import { InvalidationBus } from '../../../src/redis/invalidation-bus';
+import type { OrgSightingRepository } from '../../../src/tokens/org-sighting.repository';
+import { OrgSightings } from '../../../src/tokens/org-sightings';
 import type { TokenRepository } from '../../../src/tokens/token.repository';
 import { TokensService } from '../../../src/tokens/tokens.service';
 
@@ -24,8 +29,8 @@ class FakeTokenRepository {
     const rows = this.rows.filter((r) => r.ownerSub === sub);
     return Promise.resolve(rows.sort((a, b) => b.createdAt.getTime() - a.createdAt.getTime()));
   }
-  findOwned(id: string, sub: string): Promise<AccessTokenEntity | null> {
-    return Promise.resolve(this.rows.find((r) => r.id === id && r.ownerSub === sub) ?? null);
+  findById(id: string): Promise<AccessTokenEntity | null> {
+    return Promise.resolve(this.rows.find((r) => r.id === id) ?? null);
   }
   delete(id: string): Promise<void> {
     this.rows = this.rows.filter((r) => r.id !== id);
@@ -33,6 +38,17 @@ class FakeTokenRepository {
   }
   touch(id: string): Promise<void> {
     this.touched.push(id);
+    return Promise.resolve();
+  }
+}
+
+class FakeSightingRepository {
+  rows = new Map<string, OrgSightingEntity>();
+  findBySub(sub: string): Promise<OrgSightingEntity | null> {
+    return Promise.resolve(this.rows.get(sub) ?? null);
+  }
+  save(sub: string, orgId: string | null, seenAt: Date): Promise<void> {
+    this.rows.set(sub, { sub, orgId, seenAt });
     return Promise.resolve();
   }
 }
@@ -49,13 +65,21 @@ const sha256 = (s: string) => createHash('sha256').update(s).digest('hex');
 
 function setup(env: Record<string, string> = {}) {
   const repo = new FakeTokenRepository();
+  const seen = new FakeSightingRepository();
+  const config = loadConfig({ KEY_CACHE_TTL_MS: '30000', ...env });
+  const sightings = new OrgSightings(seen as unknown as OrgSightingRepository, config);
+  const audit = { record: jest.fn() } as unknown as AuditService;
   const service = new TokensService(
     repo as unknown as TokenRepository,
     registry,
-    loadConfig({ KEY_CACHE_TTL_MS: '30000', ...env }),
+    sightings,
+    audit,
+    new InvalidationBus(config),
+    config,
   );
-  return { repo, service };
+  return { repo, seen, sightings, service };
 }
+const DAY = 86_400_000;
 
 describe('TokensService.create', () => {
   it('returns byok_ + 32 random bytes once and stores only its SHA-256', async () => {
@@ -66,7 +90,10 @@ describe('TokensService.create', () => {
     });
     expect(created.token).toMatch(/^byok_[A-Za-z0-9_-]{43}$/);
     expect(Buffer.from(created.token.slice(5), 'base64url')).toHaveLength(32);
-    expect(created).toMatchObject({ name: 'ci', providers: ['cerebras'], expiresAt: null });
+    expect(created).toMatchObject({ name: 'ci', providers: ['cerebras'], orgId: 'acme' });
+    // No expiry asked for: the longest allowed, TOKEN_MAX_TTL_DAYS (90 by default).
+    expect(Date.parse(created.expiresAt!) - Date.now()).toBeGreaterThan(90 * DAY - 60_000);
+    expect(Date.parse(created.expiresAt!) - Date.now()).toBeLessThanOrEqual(90 * DAY);
     expect(created.id).toMatch(/^[0-9a-f-]{36}$/);
     const [row] = repo.rows;
     expect(row.tokenHash).toBe(sha256(created.token));
@@ -102,6 +129,26 @@ describe('TokensService.create', () => {
     const token: Caller = { ...alice, kind: 'token', admin: false, orgAdmin: false };
     await expect(service.create(token, { name: 'x' })).rejects.toMatchObject({ code: 'forbidden' });
   });
+
+  it('caps the lifetime at TOKEN_MAX_TTL_DAYS, naming the cap', async () => {
+    const { repo, service } = setup({ TOKEN_MAX_TTL_DAYS: '7' });
+    const far = new Date(Date.now() + 8 * DAY).toISOString();
+    await expect(service.create(alice, { name: 'x', expiresAt: far })).rejects.toMatchObject({
+      code: 'validation_failed',
+      message: expect.stringMatching(/at most 7 days.*TOKEN_MAX_TTL_DAYS/),
+    });
+    const near = new Date(Date.now() + 6 * DAY).toISOString();
+    expect((await service.create(alice, { name: 'x', expiresAt: near })).expiresAt).toBe(near);
+    expect(repo.rows).toHaveLength(1);
+  });
+
+  it('refuses providers: null instead of making a token that can use nothing', async () => {
+    const { repo, service } = setup();
+    await expect(
+      service.create(alice, { name: 'x', providers: null as unknown as string[] }),
+    ).rejects.toMatchObject({ code: 'validation_failed', details: { field: 'providers' } });
+    expect(repo.rows).toHaveLength(0);
+  });
 });
 
 describe('TokensService.list and revoke', () => {
@@ -126,6 +173,29 @@ describe('TokensService.list and revoke', () => {
     });
     await expect(service.revoke(alice, 'not-a-uuid')).rejects.toMatchObject({ code: 'not_found' });
     expect(repo.rows).toHaveLength(1);
+  });
+
+  it('lets an org admin revoke only tokens made in their organisation, an admin any', async () => {
+    const { repo, service } = setup();
+    const inAcme = await service.create(alice, { name: 'acme' });
+    const bobs = await service.create(bob, { name: 'no org' });
+    const acmeAdmin: Caller = {
+      kind: 'jwt',
+      sub: 'carol',
+      orgId: 'acme',
+      orgAdmin: true,
+      admin: false,
+    };
+    const otherAdmin: Caller = { ...acmeAdmin, sub: 'dave', orgId: 'globex' };
+    await expect(service.revoke(otherAdmin, inAcme.id, 'org')).rejects.toMatchObject({
+      code: 'not_found',
+    });
+    await expect(service.revoke(acmeAdmin, bobs.id, 'org')).rejects.toMatchObject({
+      code: 'not_found',
+    });
+    await service.revoke(acmeAdmin, inAcme.id, 'org');
+    await service.revoke({ ...bob, sub: 'root', admin: true }, bobs.id, 'admin');
+    expect(repo.rows).toHaveLength(0);
   });
 
   it('revocation is seen at once, even for a cached token', async () => {
@@ -175,6 +245,26 @@ describe('TokensService.validate', () => {
     await service.validate(created.token);
     await service.validate(created.token);
     expect(repo.lookups).toBe(2);
+  });
+
+  it("reaches its organisation's keys only while the owner's last JWT carried it", async () => {
+    const { seen, sightings, service } = setup();
+    const created = await service.create(alice, { name: 'x' });
+    expect((await service.validate(created.token))?.orgId).toBe('acme');
+    // Alice is seen without the organisation: the cached token loses it at once.
+    await sightings.seen({ ...alice, orgId: undefined });
+    expect((await service.validate(created.token))?.orgId).toBeUndefined();
+    // Back in acme: it comes back; in another organisation, it does not.
+    await sightings.seen(alice);
+    expect((await service.validate(created.token))?.orgId).toBe('acme');
+    await sightings.seen({ ...alice, orgId: 'globex' });
+    expect((await service.validate(created.token))?.orgId).toBeUndefined();
+    // Not seen for longer than TOKEN_ORG_SEEN_DAYS: no org keys either.
+    seen.rows.set('alice', { sub: 'alice', orgId: 'acme', seenAt: new Date(Date.now() - 8 * DAY) });
+    const fresh = await service.create(bob, { name: 'y' });
+    expect((await service.validate(fresh.token))?.orgId).toBeUndefined();
+    const { service: other } = setup();
+    expect((await other.validate(created.token))?.orgId).toBeUndefined();
   });
 
   it('stops accepting a token at its expiry, also from the cache', async () => {
