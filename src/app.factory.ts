@@ -10,6 +10,9 @@ import { JsonObjectBodyPipe } from './common/http/json-object-body.pipe';
 import { PathParamPipe } from './common/http/path-param.pipe';
 import { MAX_PARAM_LENGTH, routerErrors } from './common/http/router-errors';
 import { HttpErrorFilter } from './common/filters/http-error.filter';
+import { RouteMethods } from './common/routes/route-methods';
+import { clientErrors } from './common/http/client-errors';
+import { requestDecoding } from './common/http/request-encoding';
 import { requestId } from './common/http/request-id';
 import type { AppConfig } from './config/app-config';
 import { secureDataDir, usesDataDir } from './config/data-dir';
@@ -35,6 +38,7 @@ export async function createApp(
     return503OnClosing: false,
     routerOptions: { maxParamLength: MAX_PARAM_LENGTH },
     frameworkErrors: routerErrors,
+    clientErrorHandler: clientErrors,
   });
   const app = await NestFactory.create<NestFastifyApplication>(
     AppModule.forRoot({ config, database, logDestination: opts.logDestination }),
@@ -42,7 +46,8 @@ export async function createApp(
     { bufferLogs: true, rawBody: true, abortOnError: false },
   );
   app.useLogger(app.get(Logger));
-  app.useGlobalFilters(new HttpErrorFilter());
+  // Before app.init() registers the routes: the /api routes' methods, for 405 with Allow.
+  app.useGlobalFilters(new HttpErrorFilter(RouteMethods.track(app.getHttpAdapter().getInstance())));
   // /api JSON bodies: Fastify's parser behind a nesting-depth limit (the proxy routes keep
   // their raw bytes in their own context and never see this parser).
   app.useBodyParser(
@@ -73,6 +78,10 @@ export async function createApp(
   const fastify = app.getHttpAdapter().getInstance();
   // /api takes JSON only: anything else is a 415 that says so (the proxy routes take any type).
   fastify.removeContentTypeParser('text/plain');
+  // gzip, deflate and br request bodies are decoded before any parser sees them, the body limit
+  // counting decoded bytes; other codings are a 415. Added before app.init(), so the proxy's
+  // encapsulated context (registered there) inherits it: one hook for /api, /v1 and /proxy.
+  fastify.addHook('preParsing', requestDecoding(config.upstream.bodyLimit));
   // One access line per /api, health and page request (the proxy routes write their own).
   const access = new NestLogger('Http');
   fastify.addHook('onResponse', (req, reply, done) => {

@@ -7,6 +7,7 @@ import {
   ApiTags,
 } from '@nestjs/swagger';
 import { AdminOnly } from '../auth/admin-only.decorator';
+import { ApiUuidParam } from '../common/dto/api-params';
 import { ApiProblems } from '../common/dto/api-problems.decorator';
 import { AdminKeyQueryDto } from '../keys/dto/key-input.dto';
 import { AdminKeyListDto } from '../keys/dto/key-metadata.dto';
@@ -38,8 +39,9 @@ export class AdminController {
   @Delete('api-keys/:id')
   @HttpCode(204)
   @ApiOperation({ summary: "Revoke any owner's key: destroys the secret and the metadata" })
+  @ApiUuidParam('key')
   @ApiNoContentResponse({ description: 'Deleted' })
-  @ApiProblems(404)
+  @ApiProblems(400, 404, 503)
   async remove(@Param('id') id: string): Promise<void> {
     await this.keys.adminDelete(id);
   }
@@ -55,8 +57,9 @@ export class AdminController {
   @Delete('tokens/:id')
   @HttpCode(204)
   @ApiOperation({ summary: "Revoke any user's access token" })
+  @ApiUuidParam('token')
   @ApiNoContentResponse({ description: 'Revoked' })
-  @ApiProblems(404)
+  @ApiProblems(400, 404)
   async revokeToken(@CurrentCaller() caller: Caller, @Param('id') id: string): Promise<void> {
     await this.tokens.revoke(caller, id, 'admin');
   }

@@ -1,4 +1,5 @@
 import {
+  Inject,
   type BeforeApplicationShutdown,
   Injectable,
   Logger,
@@ -10,6 +11,8 @@ import { BatchWriter } from '../common/batch-writer';
 import { decodeCursor, toPage } from '../common/cursor';
 import { AppError } from '../common/errors/app-error';
 import { rangeEnd, rangeStart } from '../common/iso-date';
+import { APP_CONFIG, type AppConfig } from '../config/app-config';
+import { spillFor } from '../database/spill-file';
 import type { AuditEventEntity } from '../database/entities';
 import { MetricsService } from '../metrics/metrics.service';
 import { AuditRepository } from './audit.repository';
@@ -80,12 +83,15 @@ export class AuditService implements OnModuleInit, BeforeApplicationShutdown {
   constructor(
     private readonly rows: AuditRepository,
     metrics: MetricsService,
+    @Inject(APP_CONFIG) config: AppConfig,
   ) {
     this.writer = new BatchWriter({
       name: 'audit_events',
       insert: (batch) => this.rows.insert(batch),
       dropped: (n) => metrics.rowsDropped('audit_events', n),
       logger: this.logger,
+      maxQueue: config.rowBuffer.maxRows,
+      spill: spillFor(config, 'audit_events', ['at']),
     });
   }
 

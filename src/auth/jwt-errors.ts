@@ -24,8 +24,8 @@ const REWORDED: Record<string, string> = {
 /** Turns whatever passport-jwt failed with into the 401 (or 502 for JWKS trouble) the client sees. */
 export function jwtFailure(reason: unknown): AppError {
   if (reason instanceof AppError) return reason;
-  if (reason instanceof JwksUnavailableError)
-    return new AppError('upstream_unavailable', reason.message);
+  // 401, not 502: this credential cannot be accepted now, and SDKs show a 401 as what it is.
+  if (reason instanceof JwksUnavailableError) return new AppError('unauthorized', reason.message);
   if (reason instanceof JwtRejectedError) return new AppError('unauthorized', reason.message);
   if (reason instanceof TokenExpiredError) {
     return new AppError('unauthorized', `JWT expired at ${reason.expiredAt.toISOString()}`);

@@ -54,7 +54,11 @@ export class JwtStrategy extends PassportStrategy(Strategy, 'jwt') {
     };
   }
 
-  /** Verifies a raw JWT; rejects with AppError 401 saying what is wrong (502 when JWKS is down). */
+  /**
+   * Verifies a raw JWT; rejects with AppError 401 saying what is wrong, also when the signing key
+   * is not cached and the identity provider cannot be reached (keys already fetched keep working
+   * for their cache age, 10 minutes, without it).
+   */
   verify(raw: string): Promise<VerifiedJwt> {
     return new Promise<VerifiedJwt>((resolve, reject) => {
       const attempt = Object.create(this) as JwtStrategy;
@@ -101,7 +105,7 @@ function strategyOptions(config: AppConfig, logger: Logger): StrategyOptionsWith
         logger.warn(`JWKS fetch from AUTH_JWKS_URI failed: ${err.message}`);
         return cb(
           new JwksUnavailableError(
-            "Cannot verify the JWT: the identity provider's signing keys (AUTH_JWKS_URI) could not be fetched",
+            'Cannot verify the JWT: the identity provider could not be reached for its signing keys (AUTH_JWKS_URI could not be fetched); try again shortly',
           ),
         );
       },

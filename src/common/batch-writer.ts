@@ -4,6 +4,17 @@ export interface BatchLogger {
   error(message: string): void;
 }
 
+/** Where rows go when the memory queue is full: replayed, oldest first, before newer rows. */
+export interface Spill<T> {
+  readonly pending: boolean;
+  /** Appends rows, oldest first; returns how many could not be kept (the spill is full). */
+  append(rows: T[]): number;
+  /** Up to `max` of the oldest rows not yet replayed, and the position after them. */
+  read(max: number): { rows: T[]; next: number } | undefined;
+  /** Marks everything before `next` as written. */
+  commit(next: number): void;
+}
+
 export interface BatchWriterOptions<T> {
   /** What is written (a table name): in log lines and the dropped-rows metric. */
   name: string;
@@ -14,20 +25,24 @@ export interface BatchWriterOptions<T> {
   logger: BatchLogger;
   flushMs?: number;
   maxBatch?: number;
-  /** Rows kept while the database is away; past that the oldest are dropped. */
+  /** Rows kept in memory while the database is away; past that the oldest spill (or drop). */
   maxQueue?: number;
+  spill?: Spill<T>;
 }
 
 /**
  * Rows queued off the request path and written in batches: every `flushMs`, at once when a
  * batch is full, and a last time on shutdown (stop(), which the owning service calls from
  * beforeApplicationShutdown, while the database pool is still open). A failed write puts the
- * batch back for the next try; nothing is lost or doubled unless the queue outgrows `maxQueue`,
- * and then the oldest rows go, counted and logged.
+ * batch back for the next try. Past `maxQueue` rows in memory the oldest go to the spill file,
+ * which is replayed first once the database answers (and at start, after a crash); only rows
+ * the spill cannot hold are dropped, counted in a metric and logged at most once a minute. What
+ * is still queued at shutdown is spilled too.
  */
 export class BatchWriter<T> {
   private queue: T[] = [];
   private droppedSinceLog = 0;
+  private loggedDropAt = 0;
   private timer?: NodeJS.Timeout;
   private flushing?: Promise<void>;
   private readonly maxBatch: number;
@@ -47,11 +62,12 @@ export class BatchWriter<T> {
     this.timer.unref();
   }
 
-  /** Stops the timer and writes what is queued (one try). */
+  /** Stops the timer and writes what is queued (one try); what could not be written spills. */
   async stop(): Promise<void> {
     clearInterval(this.timer);
     this.timer = undefined;
     await this.flush();
+    if (this.o.spill && this.queue.length) this.spillOut(this.queue.splice(0, this.queue.length));
   }
 
   push(row: T): void {
@@ -63,12 +79,18 @@ export class BatchWriter<T> {
   /** Writes what is queued; one flush at a time. Reads and tests call it to see rows at once. */
   async flush(): Promise<void> {
     while (this.flushing) await this.flushing;
-    if (!this.queue.length) return;
+    if (!this.queue.length && !this.o.spill?.pending) return;
     this.flushing = this.write().finally(() => (this.flushing = undefined));
     await this.flushing;
   }
 
   private async write(): Promise<void> {
+    try {
+      await this.replay();
+    } catch (e) {
+      this.o.logger.warn(`${this.o.name} write failed, will retry: ${(e as Error).message}`);
+      return;
+    }
     const batch = this.queue.splice(0, this.queue.length);
     let i = 0;
     try {
@@ -80,19 +102,46 @@ export class BatchWriter<T> {
       this.trim();
       this.o.logger.warn(`${this.o.name} write failed, will retry: ${(e as Error).message}`);
     }
-    if (this.droppedSinceLog) {
+    if (this.droppedSinceLog && Date.now() - this.loggedDropAt >= 60_000) {
       this.o.logger.error(
         `${this.droppedSinceLog} ${this.o.name} rows dropped: the database was away too long`,
       );
       this.droppedSinceLog = 0;
+      this.loggedDropAt = Date.now();
+    }
+  }
+
+  /** Spilled rows first: they are older than anything in memory. */
+  private async replay(): Promise<void> {
+    const spill = this.o.spill;
+    for (let part = spill?.read(this.maxBatch); spill && part; part = spill.read(this.maxBatch)) {
+      if (part.rows.length) await this.o.insert(part.rows);
+      spill.commit(part.next);
     }
   }
 
   private trim(): void {
     const over = this.queue.length - this.maxQueue;
     if (over <= 0) return;
-    this.queue.splice(0, over);
-    this.droppedSinceLog += over;
-    this.o.dropped(over);
+    // Spilled a batch at a time, so a long outage costs one file append per batch of requests.
+    const out = this.queue.splice(0, this.o.spill ? Math.max(over, this.maxBatch) : over);
+    if (this.o.spill) this.spillOut(out);
+    else this.drop(out.length);
+  }
+
+  private spillOut(rows: T[]): void {
+    let lost: number;
+    try {
+      lost = this.o.spill?.append(rows) ?? rows.length;
+    } catch (e) {
+      this.o.logger.warn(`${this.o.name} could not spill to disk: ${(e as Error).message}`);
+      lost = rows.length;
+    }
+    if (lost) this.drop(lost);
+  }
+
+  private drop(count: number): void {
+    this.droppedSinceLog += count;
+    this.o.dropped(count);
   }
 }

@@ -54,10 +54,14 @@ export interface AppConfig {
   pricesFile?: string;
   /** Raw usage rows older than this many days are compacted into daily rollups. */
   usageRetentionDays: number;
+  /** Usage and audit rows: how many wait in memory, and how much may spill under DATA_DIR. */
+  rowBuffer: { maxRows: number; spillMaxBytes: number };
   redisUrl?: string;
   /** Defaults for users without limits of their own (LIMIT_USER_*); null means no limit. */
   userLimits: Limits;
   keyCacheTtlMs: number;
+  /** How long the last key set loaded keeps serving while reloads fail (KEY_STALE_MAX_MS). */
+  keyStaleMaxMs: number;
   /** Output tokens a request without a maximum reserves against token limits. */
   reserveOutputTokens: number;
   /** USD per 1M tokens for unpriced models under a budget; undefined: such requests are refused. */
@@ -177,6 +181,10 @@ export function loadConfig(env: Record<string, string | undefined>): AppConfig {
     providerEnv,
     pricesFile: e.PRICES_FILE,
     usageRetentionDays: e.USAGE_RETENTION_DAYS,
+    rowBuffer: {
+      maxRows: e.USAGE_BUFFER_MAX_ROWS,
+      spillMaxBytes: e.USAGE_SPILL_MAX_MB * 1024 * 1024,
+    },
     redisUrl: e.REDIS_URL,
     userLimits: {
       requestsPerMinute: e.LIMIT_USER_RPM ?? null,
@@ -185,6 +193,7 @@ export function loadConfig(env: Record<string, string | undefined>): AppConfig {
       monthlyBudgetUsd: e.LIMIT_USER_MONTHLY_BUDGET_USD ?? null,
     },
     keyCacheTtlMs: e.KEY_CACHE_TTL_MS,
+    keyStaleMaxMs: e.KEY_STALE_MAX_MS,
     reserveOutputTokens: e.LIMIT_RESERVE_OUTPUT_TOKENS,
     priceFallbackUsdPerMTok: e.PRICE_FALLBACK_USD_PER_MTOK,
     tokens: { maxTtlDays: e.TOKEN_MAX_TTL_DAYS, orgSeenDays: e.TOKEN_ORG_SEEN_DAYS },

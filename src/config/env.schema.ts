@@ -81,6 +81,10 @@ export class EnvSchema {
 
   @IsOptional() @IsString() PRICES_FILE?: string;
   @IsOptional() @Transform(toInt) @IsInt() @Min(1) USAGE_RETENTION_DAYS = 90;
+  /** Usage and audit rows held in memory while the database is away; beyond, they spill. */
+  @IsOptional() @Transform(toInt) @IsInt() @Min(1) USAGE_BUFFER_MAX_ROWS = 10_000;
+  /** The most the spill files under DATA_DIR may hold, per table; beyond, rows are dropped. */
+  @IsOptional() @Transform(toInt) @IsInt() @Min(1) USAGE_SPILL_MAX_MB = 256;
 
   @IsOptional()
   @Matches(/^rediss?:\/\//, { message: 'REDIS_URL must be a redis:// URL' })
@@ -92,6 +96,8 @@ export class EnvSchema {
   @IsOptional() @Transform(toInt) @IsInt() @Min(1) LIMIT_USER_TPD?: number;
   @IsOptional() @Transform(toNumber) @IsNumber() @Min(0) LIMIT_USER_MONTHLY_BUDGET_USD?: number;
   @IsOptional() @Transform(toInt) @IsInt() @Min(0) KEY_CACHE_TTL_MS = 30000;
+  /** How long known keys keep serving while the database or secret store cannot be reached. */
+  @IsOptional() @Transform(toInt) @IsInt() @Min(0) KEY_STALE_MAX_MS = 3_600_000;
   /** Output tokens reserved against token limits when a request names no maximum. */
   @IsOptional() @Transform(toInt) @IsInt() @Min(1) LIMIT_RESERVE_OUTPUT_TOKENS = 4096;
   /** USD per 1M tokens for models without a price, where a budget applies (unset: refuse them). */

@@ -35,8 +35,10 @@ export async function openDatabase(config: AppConfig): Promise<DatabaseHandle> {
         ...common,
         url: config.database.url,
         poolSize: 10,
-        connectTimeoutMS: 10000,
-        extra: { connectionTimeoutMillis: 10000 },
+        // Bounded, so a database that is away fails a call within seconds instead of holding
+        // it: connecting, and each statement (the server ends it; the usage rollup allows more).
+        connectTimeoutMS: 3000,
+        extra: { connectionTimeoutMillis: 3000, statement_timeout: 10_000 },
       },
       embedded: false,
       close: () => Promise.resolve(),

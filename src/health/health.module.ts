@@ -1,14 +1,16 @@
 import { Module } from '@nestjs/common';
-import { TerminusModule } from '@nestjs/terminus';
+import { KeysModule } from '../keys/keys.module';
 import { LimitsModule } from '../limits/limits.module';
+import { ProvidersModule } from '../providers/providers.module';
 import { SecretStoreModule } from '../secret-store/secret-store.module';
 import { HealthController } from './health.controller';
+import { ReadinessService } from './readiness.service';
 import { ShutdownState } from './shutdown-state';
 
 @Module({
-  imports: [TerminusModule.forRoot({ logger: false }), SecretStoreModule, LimitsModule],
+  imports: [SecretStoreModule, LimitsModule, KeysModule, ProvidersModule],
   controllers: [HealthController],
-  providers: [ShutdownState],
+  providers: [ShutdownState, ReadinessService],
   exports: [ShutdownState],
 })
 export class HealthModule {}

@@ -1,8 +1,11 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { Caller } from '../auth/caller';
+import { DependencyError } from '../common/errors/dependency-error';
+import { DEPENDENCY_TIMING, ResilientCache } from '../common/resilient-cache';
 import type { SecretValue } from '../common/secret-value';
 import type { Limits } from '../limits/limits';
 import { APP_CONFIG, type AppConfig } from '../config/app-config';
+import { DatabaseUnavailableError } from '../database/database-unavailable.error';
 import { InvalidationBus } from '../redis/invalidation-bus';
 import { ProviderRegistryService } from '../providers/provider-registry.service';
 import { isSecretNotFound } from '../secret-store/secret-store.error';
@@ -25,9 +28,11 @@ export interface KeyCandidate {
    * key, then kept with the cached candidate. Keys never tried are never fetched. Rejects with
    * a SecretStoreError (404 when the secret is gone).
    */
-  secret(): Promise<SecretValue>;
+  secret: () => Promise<SecretValue>;
   /** The key's own limits, when it has any. */
   limits?: Limits | null;
+  /** The secret version the metadata names (stored keys only). */
+  version?: number;
 }
 
 /**
@@ -54,11 +59,6 @@ function once(load: () => Promise<SecretValue>): () => Promise<SecretValue> {
     }));
 }
 
-interface Entry {
-  expires: number;
-  candidates: Promise<KeyCandidate[]>;
-}
-
 const ownerKey = (o: Owner): string => `${o.ownerType}\u0000${o.ownerId}`;
 
 /**
@@ -67,10 +67,15 @@ const ownerKey = (o: Owner): string => `${o.ownerType}\u0000${o.ownerId}`;
  * KEY_CACHE_TTL_MS and dropped at once by writes here; a secret is fetched the first time a
  * request tries its key and cached with it, so the proxy's hot path does no database or Vault
  * round trip, and a key that is never tried is never read from the store.
+ *
+ * When the database or the store cannot be reached, the last key set loaded keeps serving for
+ * up to KEY_STALE_MAX_MS (ResilientCache: a short wait, then stale; a circuit breaker so no
+ * request waits on a dead dependency), and secrets already read are carried over to reloaded
+ * sets. Never a silent fall-through: an owner whose keys cannot be loaded at all is a 503.
  */
 @Injectable()
 export class KeyResolver {
-  private readonly cache = new Map<string, Map<string, Entry>>();
+  private readonly cache: ResilientCache<KeyCandidate[]>;
 
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
@@ -79,8 +84,24 @@ export class KeyResolver {
     private readonly registry: ProviderRegistryService,
     private readonly bus: InvalidationBus,
   ) {
+    this.cache = new ResilientCache({
+      freshMs: config.keyCacheTtlMs,
+      staleMaxMs: config.keyStaleMaxMs,
+      ...DEPENDENCY_TIMING,
+      maxEntries: 50_000,
+    });
     // Another replica changed an owner's keys: drop our copy at once (REDIS_URL set).
-    this.bus.on('owner', (k) => this.cache.delete(k));
+    this.bus.on('owner', (k) => this.dropOwner(k));
+  }
+
+  /** Whether key sets are being served stale because loads fail (for /readyz). */
+  get degraded(): boolean {
+    return this.cache.failing;
+  }
+
+  /** How many key sets this replica holds. */
+  get known(): number {
+    return this.cache.size;
   }
 
   async resolve(caller: Caller, provider: string): Promise<KeyCandidate[]> {
@@ -104,8 +125,12 @@ export class KeyResolver {
   /** Drops an owner's cached keys; every write calls it. */
   invalidate(owner: Owner): void {
     const k = ownerKey({ ownerType: owner.ownerType, ownerId: owner.ownerId });
-    this.cache.delete(k);
+    this.dropOwner(k);
     this.bus.publish('owner', k);
+  }
+
+  private dropOwner(k: string): void {
+    for (const provider of this.registry.ids()) this.cache.delete(`${k}\u0000${provider}`);
   }
 
   clear(): void {
@@ -113,24 +138,26 @@ export class KeyResolver {
   }
 
   private ownerKeys(owner: Owner, provider: string): Promise<KeyCandidate[]> {
-    const k = ownerKey(owner);
-    let byProvider = this.cache.get(k);
-    const hit = byProvider?.get(provider);
-    const now = Date.now();
-    if (hit && hit.expires > now) return hit.candidates;
-    if (!byProvider) this.cache.set(k, (byProvider = new Map<string, Entry>()));
-    const candidates = this.load(owner, provider);
-    const entry = { expires: now + this.config.keyCacheTtlMs, candidates };
-    byProvider.set(provider, entry);
-    // A failed load is not cached: the next request tries again.
-    candidates.catch(() => {
-      if (this.cache.get(k)?.get(provider) === entry) this.cache.get(k)?.delete(provider);
-    });
-    return candidates;
+    return this.cache
+      .get(`${ownerKey(owner)}\u0000${provider}`, (previous) =>
+        this.load(owner, provider, previous),
+      )
+      .catch((e: unknown) => {
+        throw e instanceof DependencyError
+          ? e
+          : new DatabaseUnavailableError(`Loading keys failed: ${(e as Error).message}`);
+      });
   }
 
-  private async load(owner: Owner, provider: string): Promise<KeyCandidate[]> {
+  private async load(
+    owner: Owner,
+    provider: string,
+    previous: KeyCandidate[] | undefined,
+  ): Promise<KeyCandidate[]> {
     const rows = (await this.keys.listActive(owner, provider)).filter((r) => !r.invalid);
+    // A secret already read is kept when the key's version is unchanged: a reload while the
+    // store is away must not lose the keys that were working.
+    const read = new Map(previous?.map((c) => [`${c.keyId}@${c.version}`, c.secret]));
     return rows.map((r) => ({
       source: owner.ownerType,
       provider,
@@ -139,9 +166,12 @@ export class KeyResolver {
       keyName: r.keyName,
       hint: r.keyHint,
       limits: r.limits,
-      secret: once(() =>
-        this.store.get({ ownerType: r.ownerType, ownerId: r.ownerId, keyId: r.id }, r.version),
-      ),
+      version: r.version,
+      secret:
+        read.get(`${r.id}@${r.version}`) ??
+        once(() =>
+          this.store.get({ ownerType: r.ownerType, ownerId: r.ownerId, keyId: r.id }, r.version),
+        ),
     }));
   }
 }

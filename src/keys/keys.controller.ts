@@ -21,7 +21,8 @@ import {
 import type { FastifyReply } from 'fastify';
 import type { Caller } from '../auth/caller';
 import { CurrentCaller } from '../auth/current-caller.decorator';
-import { ApiProblems } from '../common/dto/api-problems.decorator';
+import { ApiKeyOrProviderParam, ApiUuidParam } from '../common/dto/api-params';
+import { ApiBodyProblems, ApiProblems } from '../common/dto/api-problems.decorator';
 import { RotateKeyDto, SaveKeyDto, UpdateKeyDto } from './dto/key-input.dto';
 import { KeyListDto, KeyMetadataDto, VerifyResultDto } from './dto/key-metadata.dto';
 import { KeysService } from './keys.service';
@@ -46,7 +47,8 @@ function keysController(scope: KeyScope): Type<unknown> {
     })
     @ApiCreatedResponse({ type: KeyMetadataDto, description: 'Created' })
     @ApiOkResponse({ type: KeyMetadataDto, description: 'Updated (new secret version)' })
-    @ApiProblems(400, 422, 502)
+    @ApiBodyProblems()
+    @ApiProblems(409, 422, 502, 503, 504)
     async save(
       @CurrentCaller() caller: Caller,
       @Body() dto: SaveKeyDto,
@@ -64,21 +66,33 @@ function keysController(scope: KeyScope): Type<unknown> {
       return { data: await this.keys.listApiKeys(caller, scope) };
     }
 
+    // `:provider` is a provider id or, since the URL is a key's too (PATCH, DELETE), a key id.
     @Get(':provider')
-    @ApiOperation({ summary: `${who} active keys for one provider, in resolution order` })
+    @ApiOperation({
+      summary: `${who} active keys for one provider, in resolution order; or one key by id`,
+      description:
+        'With a provider id: its active keys, in the order the proxy tries them (404 when there is none). With a key id (the URL PATCH and DELETE take): that key, whatever its status, as a one-item list (404 when there is no such key).',
+    })
+    @ApiKeyOrProviderParam()
     @ApiOkResponse({ type: KeyListDto })
     @ApiProblems(400, 404)
     async byProvider(
       @CurrentCaller() caller: Caller,
-      @Param('provider') provider: string,
+      @Param('provider') idOrProvider: string,
     ): Promise<KeyListDto> {
-      return { data: await this.keys.getUserApiKeyByProvider(caller, scope, provider) };
+      return { data: await this.keys.listByIdOrProvider(caller, scope, idOrProvider) };
     }
 
     @Patch(':id')
-    @ApiOperation({ summary: 'Toggle, rename or reorder a key' })
+    @ApiOperation({
+      summary: 'Toggle, rename or reorder a key, or set its limits',
+      description:
+        'Sets the fields sent (none may be null but `limits`: null removes them) and answers the whole key as stored.',
+    })
+    @ApiUuidParam('key')
     @ApiOkResponse({ type: KeyMetadataDto })
-    @ApiProblems(400, 404)
+    @ApiBodyProblems()
+    @ApiProblems(404, 409)
     update(
       @CurrentCaller() caller: Caller,
       @Param('id') id: string,
@@ -90,8 +104,10 @@ function keysController(scope: KeyScope): Type<unknown> {
     @Post(':id/rotate')
     @HttpCode(200)
     @ApiOperation({ summary: 'Replace the secret (new version, same id); clears `invalid`' })
+    @ApiUuidParam('key')
     @ApiOkResponse({ type: KeyMetadataDto })
-    @ApiProblems(400, 404)
+    @ApiBodyProblems()
+    @ApiProblems(404, 503)
     rotate(
       @CurrentCaller() caller: Caller,
       @Param('id') id: string,
@@ -103,8 +119,9 @@ function keysController(scope: KeyScope): Type<unknown> {
     @Post(':id/verify')
     @HttpCode(200)
     @ApiOperation({ summary: "Check the key with the provider's verify request" })
+    @ApiUuidParam('key')
     @ApiOkResponse({ type: VerifyResultDto })
-    @ApiProblems(404, 502, 504)
+    @ApiProblems(400, 404, 502, 503, 504)
     verify(@CurrentCaller() caller: Caller, @Param('id') id: string): Promise<VerifyResultDto> {
       return this.keys.verifyApiKey(caller, scope, id);
     }
@@ -112,8 +129,9 @@ function keysController(scope: KeyScope): Type<unknown> {
     @Delete(':id')
     @HttpCode(204)
     @ApiOperation({ summary: 'Delete a key and destroy its secret (every version)' })
+    @ApiUuidParam('key')
     @ApiNoContentResponse({ description: 'Deleted' })
-    @ApiProblems(404)
+    @ApiProblems(400, 404, 503)
     async remove(@CurrentCaller() caller: Caller, @Param('id') id: string): Promise<void> {
       await this.keys.deleteApiKey(caller, scope, id);
     }

@@ -24,6 +24,7 @@ const refOf = (k: Pick<ApiKeyEntity, 'ownerType' | 'ownerId' | 'id'>): SecretRef
 });
 
 const UNIQUE_VIOLATION = '23505';
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /**
  * Key management. Operation names follow the original design (saveApiKey, deleteApiKey, …).
@@ -47,6 +48,19 @@ export class KeysService {
   async listApiKeys(caller: Caller, scope: KeyScope): Promise<KeyMetadataDto[]> {
     const rows = await this.keys.listByOwner(ownerOf(caller, scope, false));
     return rows.map((k) => KeyMetadataDto.from(k));
+  }
+
+  /**
+   * GET /api/{scope}/api-keys/:provider, whose URL is also a key's: a key id (a UUID, never a
+   * provider id) answers that key, whatever its status; anything else is a provider id.
+   */
+  async listByIdOrProvider(
+    caller: Caller,
+    scope: KeyScope,
+    idOrProvider: string,
+  ): Promise<KeyMetadataDto[]> {
+    if (!UUID.test(idOrProvider)) return this.getUserApiKeyByProvider(caller, scope, idOrProvider);
+    return [KeyMetadataDto.from(await this.find(caller, scope, idOrProvider, false))];
   }
 
   /** The active keys for one provider, in the order the proxy tries them. */
@@ -129,8 +143,14 @@ export class KeysService {
     const now = new Date();
     try {
       if (existing) {
-        const patch = { keyHint: secret.hint, version, invalid: false, updatedAt: now };
-        await this.keys.update(id, verifiedAt ? { ...patch, lastVerifiedAt: verifiedAt } : patch);
+        const patch: Partial<ApiKeyEntity> = {
+          keyHint: secret.hint,
+          version,
+          invalid: false,
+          updatedAt: now,
+          ...(verifiedAt ? { lastVerifiedAt: verifiedAt } : {}),
+        };
+        await this.keys.update(id, patch);
         return { created: false, key: KeyMetadataDto.from({ ...existing, ...patch }) };
       }
       const row: ApiKeyEntity = {
@@ -171,6 +191,10 @@ export class KeysService {
     }
   }
 
+  /**
+   * Sets the fields sent (none may be null but `limits`, which null clears) and answers the whole
+   * key as stored afterwards. An empty patch changes nothing and answers the key as it is.
+   */
   async updateApiKey(
     caller: Caller,
     scope: KeyScope,
@@ -178,24 +202,31 @@ export class KeysService {
     dto: UpdateKeyDto,
   ): Promise<KeyMetadataDto> {
     const key = await this.find(caller, scope, id, true);
-    if (dto.keyName !== undefined && dto.keyName !== key.keyName) {
+    // A validated DTO instance holds every declared field, the ones not sent as undefined.
+    const sent = Object.fromEntries(
+      Object.entries(dto).filter(([, v]) => v !== undefined),
+    ) as UpdateKeyDto;
+    if (Object.keys(sent).length === 0) return KeyMetadataDto.from(key);
+    if (sent.keyName !== undefined && sent.keyName !== key.keyName) {
       const owner = { ownerType: key.ownerType, ownerId: key.ownerId };
-      const clash = await this.keys.findByName(owner, key.provider, dto.keyName);
+      const clash = await this.keys.findByName(owner, key.provider, sent.keyName);
       if (clash)
         throw new AppError(
-          'validation_failed',
-          `keyName "${dto.keyName}" is already used by another ${key.provider} key: choose another name`,
+          'key_name_taken',
+          `keyName "${sent.keyName}" is already used by another ${key.provider} key: choose another name`,
+          { details: { fields: ['keyName'] } },
         );
     }
-    const { limits, ...rest } = dto;
+    const { limits, ...rest } = sent;
     const patch: Partial<ApiKeyEntity> = { ...rest, updatedAt: new Date() };
     if (limits !== undefined) patch.limits = limits && toLimits(limits);
     await this.keys.update(id, patch);
     this.resolver.invalidate(key);
-    const changes = auditChanges(dto);
+    const changes = auditChanges(sent);
     const toggle = Object.keys(changes).join() === 'isActive';
     this.audit.key(toggle ? 'key.toggle' : 'key.update', key, changes);
-    return KeyMetadataDto.from({ ...key, ...patch });
+    const stored = await this.keys.findById(id);
+    return KeyMetadataDto.from(stored ?? { ...key, ...patch });
   }
 
   /** The original design's toggle: flips isActive. */

@@ -2,7 +2,8 @@ import { Body, Controller, Get, Param, Put } from '@nestjs/common';
 import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { AuditService } from '../audit/audit.service';
 import { AdminOnly } from '../auth/admin-only.decorator';
-import { ApiProblems } from '../common/dto/api-problems.decorator';
+import { ApiSubParam } from '../common/dto/api-params';
+import { ApiBodyProblems, ApiProblems } from '../common/dto/api-problems.decorator';
 import { LimitsDto, toLimits } from './dto/limits.dto';
 import type { AuditDetail } from '../audit/audit.types';
 import type { Limits } from './limits';
@@ -21,15 +22,18 @@ export class LimitsController {
 
   @Get(':sub/limits')
   @ApiOperation({ summary: "A user's limits (their own, else the LIMIT_USER_* defaults)" })
+  @ApiSubParam()
   @ApiOkResponse({ type: LimitsDto })
+  @ApiProblems(400)
   get(@Param('sub') sub: string): Promise<Limits> {
     return this.limits.userLimits(sub);
   }
 
   @Put(':sub/limits')
   @ApiOperation({ summary: "Set a user's limits; omitted or null fields mean no limit" })
+  @ApiSubParam()
   @ApiOkResponse({ type: LimitsDto })
-  @ApiProblems(400)
+  @ApiBodyProblems()
   async put(@Param('sub') sub: string, @Body() dto: LimitsDto): Promise<Limits> {
     // The limits in force before (the user's own, else the defaults), as this replica sees them.
     const old = await this.limits.userLimits(sub);

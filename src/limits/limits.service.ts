@@ -1,5 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { AppError } from '../common/errors/app-error';
+import { DEPENDENCY_TIMING, ResilientCache } from '../common/resilient-cache';
+import { DatabaseUnavailableError } from '../database/database-unavailable.error';
 import { APP_CONFIG, type AppConfig } from '../config/app-config';
 import { MetricsService } from '../metrics/metrics.service';
 import { COUNTER_STORE, type CounterStore } from './counter-store';
@@ -57,14 +59,21 @@ type Admitted =
  */
 @Injectable()
 export class LimitsService {
-  private readonly users = new Map<string, { limits: Limits; expires: number }>();
+  private readonly users: ResilientCache<Limits>;
 
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     @Inject(COUNTER_STORE) private readonly counters: CounterStore,
     private readonly repo: LimitsRepository,
     private readonly metrics: MetricsService,
-  ) {}
+  ) {
+    this.users = new ResilientCache({
+      freshMs: config.keyCacheTtlMs,
+      staleMaxMs: config.keyStaleMaxMs,
+      ...DEPENDENCY_TIMING,
+      maxEntries: 50_000,
+    });
+  }
 
   /** Whether a user has a token or budget limit: only then is an estimate worth making. */
   async countsTokens(sub: string, key?: LimitedKey): Promise<boolean> {
@@ -110,14 +119,16 @@ export class LimitsService {
     if (entries.length) await this.counters.add(entries);
   }
 
-  async userLimits(sub: string): Promise<Limits> {
-    const now = Date.now();
-    const hit = this.users.get(sub);
-    if (hit && hit.expires > now) return hit.limits;
-    const stored = await this.repo.findBySub(sub);
-    const limits = stored ? { ...NO_LIMITS, ...stored } : this.config.userLimits;
-    this.users.set(sub, { limits, expires: now + this.config.keyCacheTtlMs });
-    return limits;
+  /** A user's limits: cached, and kept serving while the database is away (KEY_STALE_MAX_MS). */
+  userLimits(sub: string): Promise<Limits> {
+    return this.users
+      .get(sub, async () => {
+        const stored = await this.repo.findBySub(sub);
+        return stored ? { ...NO_LIMITS, ...stored } : this.config.userLimits;
+      })
+      .catch((e: unknown) => {
+        throw new DatabaseUnavailableError(`Loading limits failed: ${(e as Error).message}`);
+      });
   }
 
   async setUserLimits(sub: string, limits: Limits): Promise<Limits> {

@@ -79,8 +79,12 @@ export class TargetFinder {
 function sniffModel(body: Buffer): string | undefined {
   const span = findTopLevelModel(body);
   if (!span) return undefined;
-  const v = JSON.parse(body.toString('utf8', span.start, span.end)) as unknown;
-  return typeof v === 'string' ? v : undefined;
+  try {
+    const v = JSON.parse(body.toString('utf8', span.start, span.end)) as unknown;
+    return typeof v === 'string' ? v : undefined;
+  } catch {
+    return undefined; // a bad escape in the string (`"\x"`): not unambiguous after all
+  }
 }
 
 /** The model a JSON body names: a byte scan when it is unambiguous, else a full parse. */
@@ -91,6 +95,18 @@ function readModel(body: Buffer): unknown {
     const parsed = JSON.parse(body.toString('utf8')) as unknown;
     return parsed && typeof parsed === 'object' ? (parsed as { model?: unknown }).model : undefined;
   } catch (e) {
-    throw new AppError('invalid_json', `Body is not valid JSON: ${(e as Error).message}`);
+    // JSON.parse's message quotes the body: say where it breaks, never what is there.
+    throw new AppError(
+      'invalid_json',
+      `Body is not valid JSON${whereJsonBreaks(e)}: send a JSON object`,
+    );
   }
+}
+
+/** Where JSON.parse gave up, from its message (which also quotes the text, so is never shown). */
+function whereJsonBreaks(e: unknown): string {
+  const message = e instanceof Error ? e.message : '';
+  if (/end of JSON input/i.test(message)) return ' (it ends before the value is complete)';
+  const at = /at position (\d+)/.exec(message);
+  return at ? ` (at character ${at[1]})` : '';
 }

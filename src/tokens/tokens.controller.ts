@@ -9,7 +9,8 @@ import {
 } from '@nestjs/swagger';
 import type { Caller } from '../auth/caller';
 import { CurrentCaller } from '../auth/current-caller.decorator';
-import { ApiProblems } from '../common/dto/api-problems.decorator';
+import { ApiUuidParam } from '../common/dto/api-params';
+import { ApiBodyProblems, ApiProblems } from '../common/dto/api-problems.decorator';
 import { AppError } from '../common/errors/app-error';
 import { CreateTokenDto } from './dto/create-token.dto';
 import { AdminTokenListDto, CreatedTokenDto, TokenListDto, TokenQueryDto } from './dto/token.dto';
@@ -29,7 +30,7 @@ export class TokensController {
       'The token may call /v1 and /proxy (within `providers`) and read /api. It is returned this once; only its hash is stored. Needs a JWT.',
   })
   @ApiCreatedResponse({ type: CreatedTokenDto })
-  @ApiProblems(400)
+  @ApiBodyProblems()
   create(@CurrentCaller() caller: Caller, @Body() dto: CreateTokenDto): Promise<CreatedTokenDto> {
     return this.tokens.create(caller, dto);
   }
@@ -44,8 +45,9 @@ export class TokensController {
   @Delete(':id')
   @HttpCode(204)
   @ApiOperation({ summary: 'Revoke an access token', description: 'Needs a JWT.' })
+  @ApiUuidParam('token')
   @ApiNoContentResponse({ description: 'Revoked' })
-  @ApiProblems(404)
+  @ApiProblems(400, 404)
   remove(@CurrentCaller() caller: Caller, @Param('id') id: string): Promise<void> {
     return this.tokens.revoke(caller, id, 'owner');
   }
@@ -82,8 +84,9 @@ export class OrgTokensController {
   @Delete(':id')
   @HttpCode(204)
   @ApiOperation({ summary: 'Revoke a token made in your organisation (org admins)' })
+  @ApiUuidParam('token')
   @ApiNoContentResponse({ description: 'Revoked' })
-  @ApiProblems(404)
+  @ApiProblems(400, 404)
   async remove(@CurrentCaller() caller: Caller, @Param('id') id: string): Promise<void> {
     adminOrg(caller);
     await this.tokens.revoke(caller, id, 'org');

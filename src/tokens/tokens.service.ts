@@ -4,8 +4,9 @@ import { AuditService } from '../audit/audit.service';
 import type { Caller } from '../auth/caller';
 import { decodeCursor, toPage } from '../common/cursor';
 import { AppError } from '../common/errors/app-error';
-import { BoundedTtlCache } from '../common/ttl-cache';
+import { DEPENDENCY_TIMING, ResilientCache } from '../common/resilient-cache';
 import { APP_CONFIG, type AppConfig } from '../config/app-config';
+import { DatabaseUnavailableError } from '../database/database-unavailable.error';
 import { AccessTokenEntity } from '../database/entities/access-token.entity';
 import { ProviderRegistryService } from '../providers/provider-registry.service';
 import { InvalidationBus } from '../redis/invalidation-bus';
@@ -28,6 +29,12 @@ const DAY_MS = 86_400_000;
 /** Enough for every live token of a busy replica; beyond it the oldest entries are refetched. */
 const CACHE_ENTRIES = 10_000;
 
+/** A token as validated: its Caller, and until when that answer holds. */
+interface Validated {
+  caller: Caller;
+  until: number;
+}
+
 /** Who revokes: the owner, an org admin (tokens made in their organisation) or an admin (any). */
 type Revoker = 'owner' | 'org' | 'admin';
 
@@ -39,8 +46,11 @@ type Revoker = 'owner' | 'org' | 'admin';
 @Injectable()
 export class TokensService {
   private readonly logger = new Logger(TokensService.name);
-  /** Validated tokens by hash, so the proxy's hot path does no database round trip. */
-  private readonly cache = new BoundedTtlCache<string, Caller>(CACHE_ENTRIES);
+  /**
+   * Tokens by hash (null: unknown), so the proxy's hot path does no database round trip, and
+   * known tokens keep working while the database is away (up to KEY_STALE_MAX_MS).
+   */
+  private readonly cache: ResilientCache<Validated | null>;
 
   constructor(
     private readonly tokens: TokenRepository,
@@ -50,11 +60,18 @@ export class TokensService {
     private readonly bus: InvalidationBus,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {
+    this.cache = new ResilientCache({
+      freshMs: config.keyCacheTtlMs,
+      staleMaxMs: config.keyStaleMaxMs,
+      ...DEPENDENCY_TIMING,
+      maxEntries: CACHE_ENTRIES,
+    });
+    const ownedBy = (sub: string) => (v: Validated | null) => v?.caller.sub === sub;
     this.bus.on('token', (hash) => this.cache.delete(hash));
-    this.bus.on('token-owner', (sub) => this.cache.deleteWhere((c) => c.sub === sub));
+    this.bus.on('token-owner', (sub) => this.cache.deleteWhere(ownedBy(sub)));
     // The owner left or switched organisation: their tokens' org reach is decided again.
     this.sightings.onChange((sub) => {
-      this.cache.deleteWhere((c) => c.sub === sub);
+      this.cache.deleteWhere(ownedBy(sub));
       this.bus.publish('token-owner', sub);
     });
   }
@@ -151,22 +168,38 @@ export class TokensService {
 
   /**
    * The Caller for a raw `byok_` token, or undefined when it is unknown, revoked or expired.
-   * Cached until the earliest of now + KEY_CACHE_TTL_MS, its expiry and the end of its org reach.
+   * Cached for KEY_CACHE_TTL_MS, never past its expiry or the end of its org reach.
    */
   async validate(raw: string): Promise<Caller | undefined> {
     if (!looksLikeAccessToken(raw)) return undefined;
     const hash = hashAccessToken(raw);
-    const cached = this.cache.get(hash);
-    if (cached) return cached;
+    let found = await this.lookup(hash);
+    if (found && found.until <= Date.now()) {
+      this.cache.delete(hash); // expired, or its org reach ended: decide again
+      found = await this.lookup(hash);
+    }
+    return found && found.until > Date.now() ? found.caller : undefined;
+  }
 
+  private lookup(hash: string): Promise<Validated | null> {
+    return this.cache
+      .get(hash, () => this.load(hash))
+      .catch((e: unknown) => {
+        throw new DatabaseUnavailableError(
+          `Checking an access token failed: ${(e as Error).message}`,
+        );
+      });
+  }
+
+  private async load(hash: string): Promise<Validated | null> {
     const row = await this.tokens.findByHash(hash);
     const now = Date.now();
-    if (!row) return undefined;
+    if (!row) return null;
     const expires = Math.min(
       row.expiresAt?.getTime() ?? Infinity,
       row.createdAt.getTime() + this.config.tokens.maxTtlDays * DAY_MS,
     );
-    if (expires <= now) return undefined;
+    if (expires <= now) return null;
     const org = await this.sightings.reachableOrg(row.ownerSub, row.orgId);
     const caller: Caller = Object.freeze({
       kind: 'token',
@@ -177,12 +210,11 @@ export class TokensService {
       tokenId: row.id,
       providers: row.providers ? (Object.freeze([...row.providers]) as string[]) : undefined,
     });
-    this.cache.set(hash, caller, Math.min(now + this.config.keyCacheTtlMs, expires, org.until));
-    // Only on a cache miss, so at most one write per token per TTL; never on the request's path.
+    // Only on a load, so at most one write per token per TTL; never on the request's path.
     this.tokens.touch(row.id, new Date(now)).catch((err: unknown) => {
       this.logger.warn(`Could not record last use of token ${row.id}: ${String(err)}`);
     });
-    return caller;
+    return { caller, until: Math.min(expires, org.until) };
   }
 
   /** Drops a cached token by hash (revocation here, or a notice from another replica). */

@@ -19,7 +19,9 @@ const HOP_BY_HOP = new Set([
  *   (Anthropic, for one, treats a request with `origin` as a browser call and refuses it);
  * - `host` and `content-length`: undici derives both, and the body may have been rewritten
  *   (model prefix stripped), so a client's length could be wrong;
- * - `expect` (undici refuses it) and `accept-encoding` (replaced by identity, see below).
+ * - `expect` (undici refuses it) and `accept-encoding` (replaced by identity, see below);
+ * - `content-encoding`: a gzip, deflate or br body arrives decoded (common/http/request-encoding,
+ *   which refuses every other coding), so the bytes sent upstream are never encoded.
  */
 const DROP_REQUEST = new Set([
   'host',
@@ -34,6 +36,7 @@ const DROP_REQUEST = new Set([
   'origin',
   'expect',
   'accept-encoding',
+  'content-encoding',
 ]);
 const DROP_REQUEST_PREFIXES = ['proxy-', 'x-forwarded-', 'x-byok-', ':'];
 

@@ -1,10 +1,13 @@
 import {
   type BeforeApplicationShutdown,
+  Inject,
   Injectable,
   Logger,
   type OnModuleInit,
 } from '@nestjs/common';
 import { BatchWriter } from '../common/batch-writer';
+import { APP_CONFIG, type AppConfig } from '../config/app-config';
+import { spillFor } from '../database/spill-file';
 import { KeyRepository } from '../keys/key.repository';
 import { LimitsService } from '../limits/limits.service';
 import { MetricsService } from '../metrics/metrics.service';
@@ -32,12 +35,15 @@ export class UsageRecorder implements OnModuleInit, BeforeApplicationShutdown {
     private readonly prices: PriceTable,
     private readonly limits: LimitsService,
     private readonly metrics: MetricsService,
+    @Inject(APP_CONFIG) config: AppConfig,
   ) {
     this.writer = new BatchWriter({
       name: 'usage_events',
       insert: (batch) => this.write(batch),
       dropped: (n) => metrics.rowsDropped('usage_events', n),
       logger: this.logger,
+      maxQueue: config.rowBuffer.maxRows,
+      spill: spillFor(config, 'usage_events', ['createdAt']),
     });
   }
 

@@ -84,7 +84,17 @@ function subjectSql(s: UsageSubject, params: unknown[]): string {
   }
 }
 
-const isoDay = (d: Date): string => d.toISOString().slice(0, 10);
+/**
+ * A UTC day as PostgreSQL reads a date, at the ends of the range too: 10000-01-01 (toISOString
+ * says +010000-01-01) and the year before 1, which PostgreSQL calls 1 BC (it has no year 0).
+ */
+function isoDay(d: Date): string {
+  const y = d.getUTCFullYear();
+  const md = `${String(d.getUTCMonth() + 1).padStart(2, '0')}-${String(d.getUTCDate()).padStart(2, '0')}`;
+  return y > 0
+    ? `${String(y).padStart(4, '0')}-${md}`
+    : `${String(1 - y).padStart(4, '0')}-${md} BC`;
+}
 const DAY_MS = 86_400_000;
 
 /** usage_events (raw, recent) and usage_daily (compacted, old): reads add both up. */
@@ -169,6 +179,8 @@ export class UsageRepository {
         `SELECT pg_try_advisory_xact_lock(${ROLLUP_LOCK}) AS locked`,
       );
       if (!lock?.locked) return { locked: false, events: 0, dailyRows: 0 };
+      // A day of rows may be many: more than the 10 s every other statement gets.
+      await m.query(`SET LOCAL statement_timeout = '10min'`);
       const [done] = await m.query<{ daily_rows: number; events: number }[]>(
         `WITH moved AS (
            DELETE FROM usage_events WHERE created_at < $1

@@ -192,8 +192,13 @@ describe.each(STORE_MODES)('audit log end to end: $name', (mode) => {
   });
 
   it('is append-only: no route changes it and the table refuses UPDATE and DELETE', async () => {
-    for (const method of ['PUT', 'PATCH', 'DELETE'])
-      expect((await admin.call(method, '/api/admin/audit')).status).toBe(404);
+    for (const method of ['PUT', 'PATCH', 'DELETE']) {
+      const res = await admin.call(method, '/api/admin/audit');
+      expect({ status: res.status, allow: res.headers.allow }).toEqual({
+        status: 405,
+        allow: 'GET, HEAD',
+      });
+    }
     const db = app.app.get(DataSource);
     await expect(db.query(`UPDATE audit_events SET actor_sub = 'mallory'`)).rejects.toThrow(
       /append-only/,

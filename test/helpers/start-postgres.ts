@@ -20,6 +20,8 @@ export interface PostgresServer {
   /** Temp dir holding the data dir, the socket and the log; removed by stopPostgres. */
   baseDir: string;
   logFile: string;
+  /** The server options it was started with, so it can be started again on the same port. */
+  options: string;
 }
 
 /** Debian keeps the server binaries off PATH; pick the newest major version installed. */
@@ -98,7 +100,7 @@ export async function startPostgres(): Promise<PostgresServer> {
         'start',
       ]);
       const url = `postgres://postgres@127.0.0.1:${port}/postgres`;
-      return { url, port, binDir, dataDir, baseDir, logFile };
+      return { url, port, binDir, dataDir, baseDir, logFile, options };
     } catch (err) {
       lastError = err;
     }
@@ -106,6 +108,16 @@ export async function startPostgres(): Promise<PostgresServer> {
   const error = describeFailure('pg_ctl start', lastError, logFile);
   rmSync(baseDir, { recursive: true, force: true });
   throw error;
+}
+
+/** Stops the server as an outage would (fast shutdown), keeping its data for startAgain. */
+export async function stopKeepingData(server: PostgresServer): Promise<void> {
+  await runPg(server.binDir, 'pg_ctl', ['-D', server.dataDir, '-m', 'fast', '-w', 'stop']);
+}
+
+export async function startAgain(server: PostgresServer): Promise<void> {
+  const args = ['-D', server.dataDir, '-l', server.logFile, '-o', server.options, '-w', 'start'];
+  await runPg(server.binDir, 'pg_ctl', args);
 }
 
 export async function stopPostgres(server: PostgresServer): Promise<void> {

@@ -1,9 +1,11 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
-import { IsIn, IsInt, IsOptional, IsString, Max, MaxLength, Min } from 'class-validator';
+import { IsIn, IsInt, IsOptional, IsString, Max, Min } from 'class-validator';
+import { CURSOR_PATTERN } from '../../common/cursor';
+import { queryInteger } from '../../common/dto/query.transforms';
 import type { AuditEventEntity } from '../../database/entities';
-import { NoControlChars } from '../../common/dto/text.decorators';
-import { IsoDateOrTime } from '../../common/iso-date';
+import { MaxChars, NO_CONTROLS_PATTERN, NoControlChars } from '../../common/dto/text.decorators';
+import { DATE_OR_TIME_PATTERN, IsoDateOrTime } from '../../common/iso-date';
 import { AUDIT_ACTIONS, type AuditAction } from '../audit.types';
 
 export class AuditQueryDto {
@@ -12,23 +14,32 @@ export class AuditQueryDto {
   @IsIn(AUDIT_ACTIONS, { message: `action must be one of ${AUDIT_ACTIONS.join(', ')}` })
   action?: AuditAction;
 
-  @ApiPropertyOptional({ description: 'The acting user (sub).' })
+  @ApiPropertyOptional({
+    description: 'The acting user (sub).',
+    maxLength: 255,
+    pattern: NO_CONTROLS_PATTERN,
+  })
   @IsOptional()
   @IsString()
-  @MaxLength(255)
+  @MaxChars(255)
   @NoControlChars()
   actorSub?: string;
 
-  @ApiPropertyOptional({ description: 'A key or token id.' })
+  @ApiPropertyOptional({
+    description: 'A key or token id.',
+    maxLength: 255,
+    pattern: NO_CONTROLS_PATTERN,
+  })
   @IsOptional()
   @IsString()
-  @MaxLength(255)
+  @MaxChars(255)
   @NoControlChars()
   targetId?: string;
 
   @ApiPropertyOptional({
     example: '2026-11-01',
     description: 'From (inclusive); a date or date-time.',
+    pattern: DATE_OR_TIME_PATTERN,
   })
   @IsoDateOrTime('from')
   from?: string;
@@ -36,19 +47,22 @@ export class AuditQueryDto {
   @ApiPropertyOptional({
     example: '2026-11-30',
     description: 'To: a date includes that whole day (UTC); a date-time is exclusive.',
+    pattern: DATE_OR_TIME_PATTERN,
   })
   @IsoDateOrTime('to')
   to?: string;
 
-  @ApiPropertyOptional({ description: 'nextCursor of the previous page.' })
+  @ApiPropertyOptional({
+    description: 'nextCursor of the previous page.',
+    pattern: CURSOR_PATTERN.bigint,
+  })
   @IsOptional()
   @IsString()
-  @MaxLength(200)
   cursor?: string;
 
-  @ApiPropertyOptional({ minimum: 1, maximum: 200, default: 50 })
+  @ApiPropertyOptional({ type: 'integer', minimum: 1, maximum: 200, default: 50 })
   @IsOptional()
-  @Transform(({ value }: { value: unknown }) => (typeof value === 'string' ? Number(value) : value))
+  @Transform(queryInteger)
   @IsInt({ message: 'limit must be a whole number from 1 to 200' })
   @Min(1, { message: 'limit must be a whole number from 1 to 200' })
   @Max(200, { message: 'limit must be a whole number from 1 to 200' })

@@ -13,8 +13,13 @@ export const ERROR_STATUS = {
   upstream_unavailable: 502,
   rate_limited: 429,
   secret_store_unavailable: 503,
+  database_unavailable: 503,
   key_cap_reached: 409,
+  key_name_taken: 409,
   model_unpriced: 400,
+  method_not_allowed: 405,
+  request_header_too_large: 431,
+  request_timeout: 408,
   internal_error: 500,
 } as const;
 
@@ -35,8 +40,13 @@ export const ERROR_TITLE: Record<ErrorCode, string> = {
   upstream_unavailable: 'Upstream Unavailable',
   rate_limited: 'Rate Limited',
   secret_store_unavailable: 'Secret Store Unavailable',
+  database_unavailable: 'Database Unavailable',
   key_cap_reached: 'Key Cap Reached',
+  key_name_taken: 'Key Name Taken',
   model_unpriced: 'Model Has No Price',
+  method_not_allowed: 'Method Not Allowed',
+  request_header_too_large: 'Request Header Fields Too Large',
+  request_timeout: 'Request Timeout',
   internal_error: 'Internal Server Error',
 };
 
@@ -55,7 +65,12 @@ export const OPENAI_ERROR_TYPE: Record<ErrorCode, string> = {
   upstream_unavailable: 'api_error',
   rate_limited: 'rate_limit_error',
   secret_store_unavailable: 'api_error',
+  database_unavailable: 'api_error',
   key_cap_reached: 'invalid_request_error',
+  key_name_taken: 'invalid_request_error',
   model_unpriced: 'invalid_request_error',
+  method_not_allowed: 'invalid_request_error',
+  request_header_too_large: 'invalid_request_error',
+  request_timeout: 'invalid_request_error',
   internal_error: 'api_error',
 };

@@ -71,8 +71,9 @@ export function toAppError(exception: unknown): AppError {
   if (fe && typeof fe === 'object') {
     const known = fe.code ? FASTIFY_CODES[fe.code] : undefined;
     if (known) return new AppError(known.code, known.message);
+    // A SyntaxError's message quotes the body it failed on: never repeated.
     if (exception instanceof SyntaxError && fe.statusCode === 400)
-      return new AppError('invalid_json', `Body is not valid JSON: ${exception.message}`);
+      return new AppError('invalid_json', 'Body is not valid JSON: send a JSON object');
     if (typeof fe.statusCode === 'number' && fe.statusCode >= 400 && fe.statusCode < 500) {
       const code = STATUS_CODES[fe.statusCode] ?? 'validation_failed';
       return new AppError(code, fe.message ?? 'Bad request', { status: fe.statusCode });

@@ -1,9 +1,10 @@
 import { type ArgumentsHost, Catch, type ExceptionFilter, Logger } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import type { AppError } from '../errors/app-error';
+import { AppError } from '../errors/app-error';
 import { ERROR_TITLE, OPENAI_ERROR_TYPE } from '../errors/error-codes';
 import { toAppError } from '../errors/to-app-error';
 import { isProxySurface } from '../http/surface';
+import type { RouteMethods } from '../routes/route-methods';
 
 /** The OpenAI error envelope, which every OpenAI SDK turns into a readable exception. */
 export function openAiErrorBody(err: AppError): string {
@@ -12,8 +13,15 @@ export function openAiErrorBody(err: AppError): string {
   });
 }
 
-/** RFC 9457 problem details with our stable `code` as an extension member. */
-export function problemBody(err: AppError, instance: string, requestId: string): string {
+/**
+ * RFC 9457 problem details with our stable `code` as an extension member. `instance` is left out
+ * only when the request's path is unknown (an HTTP parser error).
+ */
+export function problemBody(
+  err: AppError,
+  instance: string | undefined,
+  requestId: string,
+): string {
   return JSON.stringify({
     type: 'about:blank',
     title: ERROR_TITLE[err.code],
@@ -35,11 +43,14 @@ export function problemBody(err: AppError, instance: string, requestId: string):
 export class HttpErrorFilter implements ExceptionFilter {
   private readonly logger = new Logger('HttpError');
 
+  /** `routes`: the /api routes' methods, so a known path with an unrouted method is a 405. */
+  constructor(private readonly routes?: RouteMethods) {}
+
   catch(exception: unknown, host: ArgumentsHost): void {
     const ctx = host.switchToHttp();
     const req = ctx.getRequest<FastifyRequest>();
     const reply = ctx.getResponse<FastifyReply>();
-    const err = toAppError(exception);
+    const err = this.methodNotAllowed(req) ?? toAppError(exception);
     if (err.status >= 500 && err.code !== 'upstream_unavailable') {
       const e = exception instanceof Error ? exception : new Error(String(exception));
       this.logger.error({
@@ -58,5 +69,18 @@ export class HttpErrorFilter implements ExceptionFilter {
       .headers(err.headers)
       .header('content-type', proxy ? 'application/json' : 'application/problem+json')
       .send(proxy ? openAiErrorBody(err) : problemBody(err, path, String(req.id)));
+  }
+
+  /** No route took the request (Fastify's 404 handler), but the path has routes: 405 + Allow. */
+  private methodNotAllowed(req: FastifyRequest): AppError | undefined {
+    if (!this.routes || !req.is404) return undefined;
+    const path = req.url.split('?')[0];
+    const allow = this.routes.allowed(path).join(', ');
+    if (!allow) return undefined;
+    return new AppError(
+      'method_not_allowed',
+      `${req.method} is not allowed on ${path}: use ${allow}`,
+      { headers: { allow } },
+    );
   }
 }

@@ -1,5 +1,5 @@
 import { type ArgumentMetadata, Injectable, type PipeTransform } from '@nestjs/common';
-import { CONTROL_CHARACTERS, MAX_ID_LENGTH } from '../dto/text.decorators';
+import { CONTROL_CHARACTERS, MAX_ID_LENGTH, charCount } from '../dto/text.decorators';
 import { AppError } from '../errors/app-error';
 
 /**
@@ -14,7 +14,7 @@ export class PathParamPipe implements PipeTransform {
     if (meta.type !== 'param' || typeof value !== 'string') return value;
     const name = meta.data ?? 'path parameter';
     const problem =
-      value.length > MAX_ID_LENGTH
+      charCount(value) > MAX_ID_LENGTH
         ? `must be at most ${MAX_ID_LENGTH} characters`
         : CONTROL_CHARACTERS.test(value)
           ? 'must not contain control characters (NUL, tab, newline, …)'

@@ -2,6 +2,7 @@ import { applyDecorators } from '@nestjs/common';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform, Type } from 'class-transformer';
 import { LimitsDto } from '../../limits/dto/limits.dto';
+import { queryInteger } from '../../common/dto/query.transforms';
 import {
   IsBoolean,
   IsIn,
@@ -11,15 +12,37 @@ import {
   IsString,
   Matches,
   Max,
-  MaxLength,
   Min,
   ValidateIf,
   ValidateNested,
 } from 'class-validator';
-import { NoControlChars } from '../../common/dto/text.decorators';
+import {
+  API_KEY_PATTERN,
+  MaxChars,
+  NAME_PATTERN,
+  NO_CONTROLS_PATTERN,
+  NoControlChars,
+  trimWithin,
+} from '../../common/dto/text.decorators';
+import { CURSOR_PATTERN } from '../../common/cursor';
+import { PROVIDER_ID_FORMAT } from '../../common/dto/api-params';
 
-const trim = ({ value }: { value: unknown }): unknown =>
-  typeof value === 'string' ? value.trim() : value;
+/**
+ * Optional but, when present, not null: null is validated (and refused by the type check below)
+ * instead of skipped as IsOptional would, so it never reaches the database as "unset".
+ */
+const IfPresent = (): PropertyDecorator => ValidateIf((_: object, v: unknown) => v !== undefined);
+
+/** keyName, on save and on update: trimmed, 1 to 100 characters, no control characters. */
+function KeyNameChecks(): PropertyDecorator {
+  return applyDecorators(
+    NoControlChars(),
+    MaxChars(100),
+    IsNotEmpty({ message: 'keyName must not be empty' }),
+    IsString(),
+    Transform(trimWithin(100)),
+  );
+}
 
 // With stopAtFirstError, class-validator checks a property's decorators bottom-up: the most
 // basic check sits lowest so the first message is the one that says what to fix.
@@ -37,12 +60,20 @@ const KEY_MESSAGE =
 function ApiKeyField(): PropertyDecorator {
   // applyDecorators registers in list order, which is the order class-validator checks in.
   return applyDecorators(
-    Transform(trim),
+    Transform(trimWithin(4096)),
     IsString(),
     IsNotEmpty({ message: 'apiKey must not be empty' }),
-    MaxLength(4096, { message: 'apiKey must be at most 4096 characters' }),
+    MaxChars(4096, { message: 'apiKey must be at most 4096 characters' }),
     Matches(KEY_SHAPE, { message: KEY_MESSAGE }),
-    ApiProperty({ example: 'csk-…', writeOnly: true, maxLength: 4096 }),
+    ApiProperty({
+      example: 'csk-0123456789abcdef0123456789abcdef',
+      description:
+        'The key as the provider shows it: visible ASCII (`!` to `~`) except `"` and `\\`; whitespace around it is trimmed.',
+      writeOnly: true,
+      minLength: 1,
+      maxLength: 4096,
+      pattern: API_KEY_PATTERN,
+    }),
   );
 }
 
@@ -50,19 +81,21 @@ export class SaveKeyDto {
   @ApiProperty({
     example: 'cerebras',
     description: 'A provider id from GET /api/providers.',
-    maxLength: 64,
+    format: PROVIDER_ID_FORMAT,
   })
   @Matches(/^[a-z0-9][a-z0-9_-]*$/, { message: 'provider must be a lower-case provider id' })
-  @MaxLength(64)
+  @MaxChars(64)
   @IsString()
   provider: string;
 
-  @ApiProperty({ example: 'personal', maxLength: 100 })
-  @NoControlChars()
-  @MaxLength(100)
-  @IsNotEmpty({ message: 'keyName must not be empty' })
-  @IsString()
-  @Transform(trim)
+  @ApiProperty({
+    example: 'personal',
+    description: 'Unique per owner and provider; trimmed.',
+    minLength: 1,
+    maxLength: 100,
+    pattern: NAME_PATTERN,
+  })
+  @KeyNameChecks()
   keyName: string;
 
   @ApiKeyField()
@@ -71,28 +104,33 @@ export class SaveKeyDto {
   @ApiPropertyOptional({
     description: 'Check the key with the provider first; a rejected key is not saved.',
   })
-  @IsOptional()
   @IsBoolean()
+  @IfPresent()
   verify?: boolean;
 }
 
+/** Every field is optional; a field sent is set, and none may be null except `limits`. */
 export class UpdateKeyDto {
-  @ApiPropertyOptional() @IsOptional() @IsBoolean() isActive?: boolean;
+  @ApiPropertyOptional({ description: 'false switches the key off (status `inactive`).' })
+  @IsBoolean()
+  @IfPresent()
+  isActive?: boolean;
 
-  @ApiPropertyOptional({ maxLength: 100 })
-  @NoControlChars()
-  @MaxLength(100)
-  @IsNotEmpty({ message: 'keyName must not be empty' })
-  @IsString()
-  @Transform(trim)
-  @IsOptional()
+  @ApiPropertyOptional({ minLength: 1, maxLength: 100, pattern: NAME_PATTERN })
+  @KeyNameChecks()
+  @IfPresent()
   keyName?: string;
 
-  @ApiPropertyOptional({ minimum: -1000, maximum: 1000, description: 'Lower is tried first.' })
+  @ApiPropertyOptional({
+    type: 'integer',
+    minimum: -1000,
+    maximum: 1000,
+    description: 'Lower is tried first.',
+  })
   @Max(1000)
   @Min(-1000)
   @IsInt()
-  @IsOptional()
+  @IfPresent()
   priority?: number;
 
   @ApiPropertyOptional({
@@ -118,29 +156,31 @@ export class AdminKeyQueryDto {
   @IsIn(['user', 'org'])
   ownerType?: 'user' | 'org';
 
-  @ApiPropertyOptional({ maxLength: 255 })
+  @ApiPropertyOptional({ maxLength: 255, pattern: NO_CONTROLS_PATTERN })
   @NoControlChars()
-  @MaxLength(255)
+  @MaxChars(255)
   @IsString()
   @IsOptional()
   ownerId?: string;
 
-  @ApiPropertyOptional({ maxLength: 64 })
+  @ApiPropertyOptional({ maxLength: 64, pattern: NO_CONTROLS_PATTERN })
   @NoControlChars()
-  @MaxLength(64)
+  @MaxChars(64)
   @IsString()
   @IsOptional()
   provider?: string;
 
-  @ApiPropertyOptional({ description: 'nextCursor of the previous page.', maxLength: 200 })
-  @MaxLength(200)
+  @ApiPropertyOptional({
+    description: 'nextCursor of the previous page.',
+    pattern: CURSOR_PATTERN.uuid,
+  })
   @IsString()
   @IsOptional()
   cursor?: string;
 
-  @ApiPropertyOptional({ minimum: 1, maximum: 200, default: 50 })
+  @ApiPropertyOptional({ type: 'integer', minimum: 1, maximum: 200, default: 50 })
   @IsOptional()
-  @Transform(({ value }: { value: unknown }) => (typeof value === 'string' ? Number(value) : value))
+  @Transform(queryInteger)
   @IsInt()
   @Min(1)
   @Max(200)

@@ -5,7 +5,13 @@ const orNull = (_: object, v: unknown) => v !== null;
 
 /** Limits of a user or key; omitted or null means no limit of that kind. */
 export class LimitsDto {
-  @ApiPropertyOptional({ type: Number, nullable: true, minimum: 1, example: 60 })
+  @ApiPropertyOptional({
+    type: 'integer',
+    nullable: true,
+    minimum: 1,
+    maximum: 1_000_000_000,
+    example: 60,
+  })
   @Max(1_000_000_000)
   @Min(1)
   @IsInt()
@@ -13,7 +19,13 @@ export class LimitsDto {
   @IsOptional()
   requestsPerMinute?: number | null;
 
-  @ApiPropertyOptional({ type: Number, nullable: true, minimum: 1, example: 100000 })
+  @ApiPropertyOptional({
+    type: 'integer',
+    nullable: true,
+    minimum: 1,
+    maximum: 1_000_000_000_000,
+    example: 100000,
+  })
   @Max(1_000_000_000_000)
   @Min(1)
   @IsInt()
@@ -21,7 +33,13 @@ export class LimitsDto {
   @IsOptional()
   tokensPerMinute?: number | null;
 
-  @ApiPropertyOptional({ type: Number, nullable: true, minimum: 1, example: 2000000 })
+  @ApiPropertyOptional({
+    type: 'integer',
+    nullable: true,
+    minimum: 1,
+    maximum: 1_000_000_000_000,
+    example: 2000000,
+  })
   @Max(1_000_000_000_000)
   @Min(1)
   @IsInt()
@@ -30,15 +48,17 @@ export class LimitsDto {
   tokensPerDay?: number | null;
 
   @ApiPropertyOptional({
-    type: Number,
+    type: 'number',
     nullable: true,
     minimum: 0,
+    maximum: 1_000_000_000,
     example: 25,
-    description: 'USD per calendar month (UTC), estimated from the price table',
+    description:
+      'USD per calendar month (UTC), estimated from the price table; kept to the micro-dollar (rounded to 6 decimal places)',
   })
   @Max(1_000_000_000)
   @Min(0)
-  @IsNumber({ maxDecimalPlaces: 6 })
+  @IsNumber({ allowNaN: false, allowInfinity: false })
   @ValidateIf(orNull)
   @IsOptional()
   monthlyBudgetUsd?: number | null;
@@ -54,6 +74,10 @@ export function toLimits(d: LimitsDto): {
     requestsPerMinute: d.requestsPerMinute ?? null,
     tokensPerMinute: d.tokensPerMinute ?? null,
     tokensPerDay: d.tokensPerDay ?? null,
-    monthlyBudgetUsd: d.monthlyBudgetUsd ?? null,
+    // Budgets are counted in micro-dollars (limitOf), so that is all the precision kept.
+    monthlyBudgetUsd:
+      d.monthlyBudgetUsd === undefined || d.monthlyBudgetUsd === null
+        ? null
+        : Math.round(d.monthlyBudgetUsd * 1_000_000) / 1_000_000,
   };
 }

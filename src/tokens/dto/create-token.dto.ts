@@ -4,15 +4,24 @@ import {
   ArrayMaxSize,
   ArrayNotEmpty,
   IsArray,
-  IsISO8601,
   IsNotEmpty,
-  IsOptional,
   IsString,
-  MaxLength,
+  Matches,
   ValidateBy,
+  ValidateIf,
   type ValidationOptions,
 } from 'class-validator';
-import { NoControlChars } from '../../common/dto/text.decorators';
+import {
+  MaxChars,
+  NAME_PATTERN,
+  NoControlChars,
+  trimWithin,
+} from '../../common/dto/text.decorators';
+import { DATE_TIME_PATTERN } from '../../common/iso-date';
+import { PROVIDER_ID_FORMAT } from '../../common/dto/api-params';
+
+/** Optional, but null is checked (and refused) rather than skipped as IsOptional would. */
+const IfPresent = (): PropertyDecorator => ValidateIf((_: object, v: unknown) => v !== undefined);
 
 /** Rejects a date that is not after now: a token born expired is always a client mistake. */
 function IsFutureDate(options?: ValidationOptions): PropertyDecorator {
@@ -30,38 +39,45 @@ function IsFutureDate(options?: ValidationOptions): PropertyDecorator {
 
 export class CreateTokenDto {
   @ApiProperty({
-    description: 'A label to recognise the token by in the list, e.g. where it is used.',
+    description: 'A label to recognise the token by in the list, e.g. where it is used; trimmed.',
     example: 'laptop CLI',
+    minLength: 1,
     maxLength: 100,
+    pattern: NAME_PATTERN,
   })
-  @Transform(({ value }: { value: unknown }) => (typeof value === 'string' ? value.trim() : value))
+  @Transform(trimWithin(100))
   @IsString()
   @IsNotEmpty({ message: 'name must not be empty' })
-  @MaxLength(100)
+  @MaxChars(100)
   @NoControlChars()
   name: string;
 
   @ApiPropertyOptional({
-    description: 'When the token stops working (ISO 8601, in the future). Omit for no expiry.',
+    description:
+      'When the token stops working: an RFC 3339 date-time in the future, at most TOKEN_MAX_TTL_DAYS (90 by default) from now. Omit for the longest allowed.',
     format: 'date-time',
-    example: '2030-01-01T00:00:00Z',
+    pattern: DATE_TIME_PATTERN,
   })
-  @IsOptional()
-  @IsISO8601({ strict: true }, { message: 'expiresAt must be an ISO 8601 date-time' })
+  @IfPresent()
+  @Matches(new RegExp(DATE_TIME_PATTERN), { message: 'expiresAt must be an ISO 8601 date-time' })
   @IsFutureDate()
   expiresAt?: string;
 
   @ApiPropertyOptional({
-    description: 'Provider ids the token may use through the proxy. Omit for every provider.',
+    description:
+      'Provider ids the token may use through the proxy (not null). Omit for every provider.',
     type: [String],
+    format: PROVIDER_ID_FORMAT,
+    minItems: 1,
+    maxItems: 100,
     example: ['cerebras', 'openai'],
   })
-  @IsOptional()
+  @IfPresent()
   @IsArray()
   @ArrayNotEmpty({ message: 'providers must list at least one provider id, or be omitted' })
   @ArrayMaxSize(100)
   @IsString({ each: true })
-  @MaxLength(64, { each: true })
+  @MaxChars(64, { each: true })
   @NoControlChars({ each: true })
   providers?: string[];
 }

@@ -1,7 +1,9 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
-import { IsInt, IsOptional, IsString, Max, MaxLength, Min } from 'class-validator';
-import { NoControlChars } from '../../common/dto/text.decorators';
+import { IsInt, IsOptional, IsString, Max, Min } from 'class-validator';
+import { CURSOR_PATTERN } from '../../common/cursor';
+import { queryInteger } from '../../common/dto/query.transforms';
+import { MaxChars, NO_CONTROLS_PATTERN, NoControlChars } from '../../common/dto/text.decorators';
 
 /** An access token as listed: everything but the token itself, which is never stored. */
 export class TokenDto {
@@ -71,22 +73,28 @@ export class AdminTokenListDto {
 }
 
 export class TokenQueryDto {
-  @ApiPropertyOptional({ description: "Only this user's tokens." })
+  @ApiPropertyOptional({
+    description: "Only this user's tokens.",
+    maxLength: 255,
+    pattern: NO_CONTROLS_PATTERN,
+  })
   @IsOptional()
   @IsString()
-  @MaxLength(255)
+  @MaxChars(255)
   @NoControlChars()
   sub?: string;
 
-  @ApiPropertyOptional({ description: 'nextCursor of the previous page.' })
+  @ApiPropertyOptional({
+    description: 'nextCursor of the previous page.',
+    pattern: CURSOR_PATTERN.uuid,
+  })
   @IsOptional()
   @IsString()
-  @MaxLength(200)
   cursor?: string;
 
-  @ApiPropertyOptional({ minimum: 1, maximum: 200, default: 50 })
+  @ApiPropertyOptional({ type: 'integer', minimum: 1, maximum: 200, default: 50 })
   @IsOptional()
-  @Transform(({ value }: { value: unknown }) => (typeof value === 'string' ? Number(value) : value))
+  @Transform(queryInteger)
   @IsInt()
   @Min(1)
   @Max(200)

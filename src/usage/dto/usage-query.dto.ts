@@ -1,7 +1,7 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
-import { IsIn, IsOptional, IsString, MaxLength, MinLength } from 'class-validator';
-import { NoControlChars } from '../../common/dto/text.decorators';
-import { IsoDateOrTime } from '../../common/iso-date';
+import { IsIn, IsNotEmpty, IsOptional, IsString } from 'class-validator';
+import { MaxChars, NO_CONTROLS_PATTERN, NoControlChars } from '../../common/dto/text.decorators';
+import { DATE_OR_TIME_PATTERN, IsoDateOrTime } from '../../common/iso-date';
 
 export const USAGE_GROUPS = ['key', 'provider', 'model', 'day'] as const;
 export type UsageGroupBy = (typeof USAGE_GROUPS)[number];
@@ -11,6 +11,7 @@ export class UsageQueryDto {
     example: '2026-11-01',
     description:
       'Start (inclusive): an ISO 8601 date (UTC midnight) or date-time with a zone. Default: 30 days before `to`.',
+    pattern: DATE_OR_TIME_PATTERN,
   })
   @IsoDateOrTime('from')
   from?: string;
@@ -19,6 +20,7 @@ export class UsageQueryDto {
     example: '2026-11-30',
     description:
       'End: a date includes that whole day (UTC); a date-time is exclusive. Default: now.',
+    pattern: DATE_OR_TIME_PATTERN,
   })
   @IsoDateOrTime('to')
   to?: string;
@@ -45,11 +47,16 @@ export class UsageQueryDto {
   @IsIn(['user', 'org', 'env'], { message: 'ownerType must be user, org or env' })
   ownerType?: 'user' | 'org' | 'env';
 
-  @ApiPropertyOptional({ description: 'Administrators only: the user sub or organisation id.' })
+  @ApiPropertyOptional({
+    description: 'Administrators only: the user sub or organisation id.',
+    minLength: 1,
+    maxLength: 255,
+    pattern: NO_CONTROLS_PATTERN,
+  })
   @IsOptional()
   @IsString({ message: 'ownerId must be a string' })
-  @MinLength(1, { message: 'ownerId must not be empty' })
-  @MaxLength(255, { message: 'ownerId must be at most 255 characters' })
+  @IsNotEmpty({ message: 'ownerId must not be empty' })
+  @MaxChars(255, { message: 'ownerId must be at most 255 characters' })
   @NoControlChars()
   ownerId?: string;
 }

@@ -1,4 +1,8 @@
 import { AuditRepository } from '../../../src/audit/audit.repository';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { loadConfig } from '../../../src/config/app-config';
 import { MetricsService } from '../../../src/metrics/metrics.service';
 import { AuditService } from '../../../src/audit/audit.service';
 import type { Caller } from '../../../src/auth/caller';
@@ -28,6 +32,7 @@ describe.each([
     audit = new AuditService(
       new AuditRepository(db.ds.getRepository(AuditEventEntity)),
       new MetricsService(),
+      loadConfig({ DATA_DIR: mkdtempSync(join(tmpdir(), 'byok-audit-')) }),
     );
   });
   afterAll(async () => {

@@ -207,7 +207,7 @@ describe('JwtStrategy, OIDC mode (JWKS)', () => {
     ).rejects.toEqual(rejection(/signing key not found/));
   });
 
-  it('answers 502 when the JWKS cannot be fetched', async () => {
+  it('answers 401 saying the identity provider could not be reached when the JWKS cannot be fetched', async () => {
     const down = new JwtStrategy(
       loadConfig({
         DATA_DIR: dataDir,
@@ -219,7 +219,10 @@ describe('JwtStrategy, OIDC mode (JWKS)', () => {
     const warn = jest.spyOn(Logger.prototype, 'warn').mockImplementation(() => undefined);
     try {
       await expect(down.verify(jwks.sign({ sub: 'u' }, 'RS256'))).rejects.toEqual(
-        rejection(/signing keys \(AUTH_JWKS_URI\) could not be fetched/, 502),
+        rejection(
+          /identity provider could not be reached.*AUTH_JWKS_URI could not be fetched/,
+          401,
+        ),
       );
     } finally {
       warn.mockRestore();

@@ -29,6 +29,7 @@ describe('buildUpstreamHeaders', () => {
     'content-length': '123',
     accept: 'text/event-stream',
     'accept-encoding': 'gzip, br',
+    'content-encoding': 'gzip', // the body was decoded on its way in
     'user-agent': 'OpenAI/JS 6.49.0',
     'x-stainless-os': 'Linux',
     'openai-organization': 'org-1',
