@@ -2,6 +2,7 @@ import type { INestApplication } from '@nestjs/common';
 import { DocumentBuilder, type OpenAPIObject, SwaggerModule } from '@nestjs/swagger';
 import type { FastifyInstance, onRequestHookHandler } from 'fastify';
 import { PROVIDER_ID_FORMAT } from './common/dto/api-params';
+import { pageHeaders } from './common/http/page-headers';
 import { ProviderRegistryService } from './providers/provider-registry.service';
 
 export function buildOpenApi(app: INestApplication): OpenAPIObject {
@@ -97,23 +98,9 @@ function closeRequestBodies(doc: OpenAPIObject): void {
  * token sits in sessionStorage, so it runs no script but Swagger UI's own files served from
  * here (the init script included: no inline script), talks only to this origin (a `?url=`
  * pointing elsewhere is blocked), and cannot be framed. Swagger UI's page and components use
- * inline styles, hence `'unsafe-inline'` for styles only.
+ * inline styles, hence inline styles (never scripts) are allowed.
  */
-export const DOCS_HEADERS: Readonly<Record<string, string>> = {
-  'content-security-policy': [
-    "default-src 'none'",
-    "script-src 'self'",
-    "style-src 'self' 'unsafe-inline'",
-    "connect-src 'self'",
-    "img-src 'self' data:",
-    "base-uri 'none'",
-    "form-action 'none'",
-    "frame-ancestors 'none'",
-  ].join('; '),
-  'x-frame-options': 'DENY',
-  'x-content-type-options': 'nosniff',
-  'referrer-policy': 'no-referrer',
-};
+export const DOCS_HEADERS = pageHeaders({ inlineStyles: true });
 
 /** Swagger UI at /docs and the JSON at /docs/json, its assets served from here, not a CDN. */
 export function setupSwagger(app: INestApplication): void {

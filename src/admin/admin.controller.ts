@@ -7,11 +7,11 @@ import {
   ApiTags,
 } from '@nestjs/swagger';
 import { AdminOnly } from '../auth/admin-only.decorator';
+import { AdminKeysService } from './admin-keys.service';
 import { ApiUuidParam } from '../common/dto/api-params';
 import { ApiProblems } from '../common/dto/api-problems.decorator';
 import { AdminKeyQueryDto } from '../keys/dto/key-input.dto';
 import { AdminKeyListDto } from '../keys/dto/key-metadata.dto';
-import { KeysService } from '../keys/keys.service';
 import type { Caller } from '../auth/caller';
 import { CurrentCaller } from '../auth/current-caller.decorator';
 import { AdminTokenListDto, TokenQueryDto } from '../tokens/dto/token.dto';
@@ -24,7 +24,7 @@ import { TokensService } from '../tokens/tokens.service';
 @Controller('api/admin')
 export class AdminController {
   constructor(
-    private readonly keys: KeysService,
+    private readonly keys: AdminKeysService,
     private readonly tokens: TokensService,
   ) {}
 
@@ -33,7 +33,7 @@ export class AdminController {
   @ApiOkResponse({ type: AdminKeyListDto })
   @ApiProblems(400)
   list(@Query() q: AdminKeyQueryDto): Promise<AdminKeyListDto> {
-    return this.keys.adminList(q);
+    return this.keys.list(q);
   }
 
   @Delete('api-keys/:id')
@@ -43,7 +43,7 @@ export class AdminController {
   @ApiNoContentResponse({ description: 'Deleted' })
   @ApiProblems(400, 404, 503)
   async remove(@Param('id') id: string): Promise<void> {
-    await this.keys.adminDelete(id);
+    await this.keys.delete(id);
   }
 
   @Get('tokens')

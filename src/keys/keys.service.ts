@@ -2,7 +2,6 @@ import { Inject, Injectable, Logger } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import { AuditService, auditChanges } from '../audit/audit.service';
 import type { Caller } from '../auth/caller';
-import { decodeCursor, toPage } from '../common/cursor';
 import { AppError } from '../common/errors/app-error';
 import { keyHint, SecretValue } from '../common/secret-value';
 import { APP_CONFIG, type AppConfig } from '../config/app-config';
@@ -10,7 +9,7 @@ import type { ApiKeyEntity } from '../database/entities';
 import { toLimits } from '../limits/dto/limits.dto';
 import { ProviderRegistryService } from '../providers/provider-registry.service';
 import { SECRET_STORE, type SecretRef, type SecretStore } from '../secret-store/secret-store.port';
-import type { AdminKeyQueryDto, SaveKeyDto, UpdateKeyDto } from './dto/key-input.dto';
+import type { SaveKeyDto, UpdateKeyDto } from './dto/key-input.dto';
 import { KeyMetadataDto, type VerifyResultDto } from './dto/key-metadata.dto';
 import { KeyResolver } from './key-resolver';
 import { KeyVerifier } from './key-verifier';
@@ -285,31 +284,7 @@ export class KeysService {
     this.audit.key('key.delete', key);
   }
 
-  /** Admin listing across owners, keyset-paginated by (createdAt, id). */
-  async adminList(
-    q: AdminKeyQueryDto,
-  ): Promise<{ data: KeyMetadataDto[]; nextCursor: string | null }> {
-    const limit = q.limit ?? 50;
-    const rows = await this.keys.listForAdmin({
-      ...q,
-      after: decodeCursor(q.cursor, 'uuid'),
-      limit: limit + 1,
-    });
-    return toPage(
-      rows,
-      limit,
-      (k) => KeyMetadataDto.from(k),
-      (k) => ({ at: k.createdAt, id: k.id }),
-    );
-  }
-
-  async adminDelete(id: string): Promise<void> {
-    const key = await this.keys.findById(id);
-    if (!key) throw new AppError('not_found', `No key with id ${id}`);
-    await this.destroy(key);
-    this.audit.key('admin.key.delete', key);
-  }
-
+  /** Destroys the secret (every version), then the metadata, and drops cached copies. */
   async destroy(key: ApiKeyEntity): Promise<void> {
     await this.store.destroy(refOf(key));
     await this.keys.delete(key.id);

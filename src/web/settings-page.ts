@@ -2,6 +2,7 @@ import fastifyStatic from '@fastify/static';
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { pageHeaders } from '../common/http/page-headers';
 
 /**
  * Where `npm run build:web` (Vite, web/vite.config.mts) writes the settings page. src/web and its
@@ -12,25 +13,8 @@ export const SETTINGS_PAGE_ROOT = resolve(__dirname, '..', '..', 'dist', 'public
 export const NOT_BUILT =
   'The settings page has not been built. Run `npm run build` (it runs `npm run build:web`), then restart byok-proxy.\n';
 
-/**
- * The page holds a credential in sessionStorage, so it allows no script but its own bundle, talks
- * only to its own origin and cannot be framed.
- */
-export const PAGE_HEADERS: Readonly<Record<string, string>> = {
-  'content-security-policy': [
-    "default-src 'none'",
-    "script-src 'self'",
-    "style-src 'self'",
-    "connect-src 'self'",
-    "img-src 'self' data:",
-    "base-uri 'none'",
-    "form-action 'none'",
-    "frame-ancestors 'none'",
-  ].join('; '),
-  'x-content-type-options': 'nosniff',
-  'x-frame-options': 'DENY',
-  'referrer-policy': 'no-referrer',
-};
+/** The page holds a credential in sessionStorage: see pageHeaders. */
+export const PAGE_HEADERS = pageHeaders();
 
 function setHeaders(reply: FastifyReply, path: string): void {
   void reply.headers(PAGE_HEADERS);
