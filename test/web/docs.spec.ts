@@ -1,5 +1,5 @@
-import { existsSync } from 'node:fs';
-import { type Browser, chromium } from 'playwright-core';
+import type { Browser } from 'playwright-core';
+import { launchChromium, requireChromium } from '../helpers/chromium';
 import { startStack, type Stack } from '../helpers/start-stack';
 
 /**
@@ -7,17 +7,6 @@ import { startStack, type Stack } from '../helpers/start-stack';
  * is served under a strict Content-Security-Policy, from this service's own files, and must
  * still render the API in Debian's headless Chromium (never a downloaded browser).
  */
-const CHROMIUM = process.env.TEST_CHROMIUM_BIN ?? '/usr/bin/chromium';
-const CHROMIUM_ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
 
 jest.setTimeout(120_000);
 
@@ -25,13 +14,9 @@ let stack: Stack | undefined;
 let browser: Browser | undefined;
 
 beforeAll(async () => {
-  if (!existsSync(CHROMIUM))
-    throw new Error(
-      `Chromium is missing at ${CHROMIUM}: the browser tests need Debian's chromium package. ` +
-        'scripts/install-test-deps.sh installs it (apt-get install -y chromium); or set TEST_CHROMIUM_BIN.',
-    );
+  requireChromium();
   stack = await startStack();
-  browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
+  browser = await launchChromium();
 });
 
 afterAll(async () => {

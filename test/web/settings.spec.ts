@@ -2,29 +2,19 @@ import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
+import { type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { SETTINGS_PAGE_ROOT } from '../../src/web/settings-page';
 import { ApiClient } from '../helpers/http';
 import { mintHs256 } from '../helpers/mint-jwt';
 import type { RunningApp } from '../helpers/start-app';
+import { launchChromium, requireChromium } from '../helpers/chromium';
 import { startStack, type Stack } from '../helpers/start-stack';
 import type { UpstreamDouble } from '../helpers/upstream-double';
 
 /**
  * The settings page at `/`, driven in Debian's headless Chromium through playwright-core against
- * the real app and the upstream double. Never a downloaded browser: CHROMIUM must exist.
+ * the real app and the upstream double. Never a downloaded browser (test/helpers/chromium.ts).
  */
-const CHROMIUM = process.env.TEST_CHROMIUM_BIN ?? '/usr/bin/chromium';
-const CHROMIUM_ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
 const ROOT = resolve(__dirname, '..', '..');
 const SCREENSHOT = join(ROOT, 'docs', 'settings.png');
 const SECRET = 'settings-page-jwt-secret-0123456789abcdef';
@@ -61,11 +51,7 @@ let context: BrowserContext;
 let problems: string[];
 
 beforeAll(async () => {
-  if (!existsSync(CHROMIUM))
-    throw new Error(
-      `Chromium is missing at ${CHROMIUM}: the browser tests need Debian's chromium package. ` +
-        'scripts/install-test-deps.sh installs it (apt-get install -y chromium); or set TEST_CHROMIUM_BIN.',
-    );
+  requireChromium();
   ensureBundle();
   stack = await startStack({
     env: { AUTH_JWT_SECRET: SECRET, GROQ_API_KEY: 'operator-groq-key' },
@@ -77,7 +63,7 @@ beforeAll(async () => {
     throw new Error(
       `GET / answered ${page.status} ${await page.text()}: AppModule must import WebModule (src/web/web.module.ts)`,
     );
-  browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
+  browser = await launchChromium();
 });
 
 afterAll(async () => {
