@@ -43,9 +43,9 @@ check() {
   shift
   local out
   if out="$("$@" 2>&1)"; then
-    echo "ok    $what"
+    echo "[ok]  $what"
   else
-    echo "FAIL  $what"
+    echo "[FAIL] $what"
     printf '%s\n' "$out" | sed 's/^/      /'
     failures=$((failures + 1))
   fi
