@@ -22,7 +22,8 @@ export class AuditRepository {
   ) {}
 
   async insert(rows: Omit<AuditEventEntity, 'id'>[]): Promise<void> {
-    await this.repo.insert(rows);
+    // A batch may be written again after a timeout: rows already there are skipped.
+    await this.repo.createQueryBuilder().insert().values(rows).orIgnore().execute();
   }
 
   /** Newest first, keyset-paginated by (at, id) so pages stay stable while rows are added. */

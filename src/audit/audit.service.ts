@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import {
   Inject,
   type BeforeApplicationShutdown,
@@ -126,6 +127,7 @@ export class AuditService implements OnModuleInit, BeforeApplicationShutdown {
       ip: cut(input.origin?.ip ?? ctx?.ip, 64),
       requestId: cut(input.origin?.id ?? ctx?.requestId, 128),
       detail: input.detail ?? null,
+      eventId: randomUUID(),
     };
     this.emit(row);
   }
@@ -187,6 +189,7 @@ export class AuditService implements OnModuleInit, BeforeApplicationShutdown {
       ip: w.ip,
       requestId: w.first.requestId,
       detail: windowDetail(w),
+      eventId: randomUUID(),
     });
   }
 

@@ -21,7 +21,7 @@ const REWORDED: Record<string, string> = {
   'invalid nbf value': 'JWT "nbf" claim must be a number of seconds',
 };
 
-/** Turns whatever passport-jwt failed with into the 401 (or 502 for JWKS trouble) the client sees. */
+/** Turns whatever passport-jwt failed with into the 401 the client sees (JWKS trouble included). */
 export function jwtFailure(reason: unknown): AppError {
   if (reason instanceof AppError) return reason;
   // 401, not 502: this credential cannot be accepted now, and SDKs show a 401 as what it is.

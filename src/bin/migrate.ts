@@ -8,7 +8,7 @@ import { openDatabase } from '../database/data-source';
 async function main(): Promise<void> {
   const config = loadConfig(process.env);
   if (!config.database.url) secureDataDir(config.dataDir);
-  const handle = await openDatabase(config);
+  const handle = await openDatabase(config, { forMigrations: true });
   const ds = new DataSource(handle.options);
   try {
     await ds.initialize();

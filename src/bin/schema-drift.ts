@@ -14,7 +14,7 @@ import { openDatabase } from '../database/data-source';
 async function main(): Promise<void> {
   const dataDir = mkdtempSync(join(tmpdir(), 'byok-drift-'));
   const config = loadConfig({ ...process.env, DATA_DIR: dataDir });
-  const handle = await openDatabase(config);
+  const handle = await openDatabase(config, { forMigrations: true });
   const ds = new DataSource(handle.options);
   try {
     await ds.initialize();

@@ -1,3 +1,5 @@
+import { Breaker } from './breaker';
+
 export interface ResilientCacheOptions {
   /** How long a loaded value is served without asking again (KEY_CACHE_TTL_MS). */
   freshMs: number;
@@ -10,6 +12,11 @@ export interface ResilientCacheOptions {
   /** After a failed load no load is tried for this long, doubling to `maxBackoffMs`. */
   minBackoffMs: number;
   maxBackoffMs: number;
+  /**
+   * The dependency's breaker, when other caches or probes of the same dependency share it (a
+   * failure seen by one pauses all; a success seen by any resumes all). Its own otherwise.
+   */
+  breaker?: Breaker;
   /** Past this many entries the oldest is dropped (values are per user or per credential). */
   maxEntries?: number;
   now?: () => number;
@@ -18,13 +25,14 @@ export interface ResilientCacheOptions {
 /**
  * For values read from the database or the secret store on the request path: a request that
  * could be served stale waits at most 250 ms for a reload, a load has 3 s, and after a failure
- * loads pause for 1 s, doubling to 30 s.
+ * loads pause for 1 s, doubling to 5 s (so a dependency that is back is used again within
+ * seconds even when nothing else closes its breaker).
  */
 export const DEPENDENCY_TIMING = {
   waitMs: 250,
   loadTimeoutMs: 3000,
   minBackoffMs: 1000,
-  maxBackoffMs: 30_000,
+  maxBackoffMs: 5000,
 } as const;
 
 interface Entry<V> {
@@ -47,18 +55,17 @@ class LoadTimeout extends Error {
  */
 export class ResilientCache<V> {
   private readonly entries = new Map<string, Entry<V>>();
-  private retryAt = 0;
-  private backoffMs = 0;
-  private lastError: Error | undefined;
+  private readonly breaker: Breaker;
   private readonly now: () => number;
 
   constructor(private readonly o: ResilientCacheOptions) {
     this.now = o.now ?? Date.now;
+    this.breaker = o.breaker ?? new Breaker(o);
   }
 
-  /** Whether the last load failed and loads are paused (for /readyz). */
+  /** Whether the last load (of any cache sharing the breaker) failed (for /readyz). */
   get failing(): boolean {
-    return this.lastError !== undefined;
+    return this.breaker.failing;
   }
 
   /** How many values are held, fresh or stale (for /readyz). */
@@ -72,10 +79,10 @@ export class ResilientCache<V> {
     if (e?.value !== undefined && e.freshUntil > now) return Promise.resolve(e.value);
     const stale =
       e?.value !== undefined && now - e.loadedAt <= this.o.staleMaxMs ? e.value : undefined;
-    if (now < this.retryAt)
+    if (!this.breaker.allows)
       return stale !== undefined
         ? Promise.resolve(stale)
-        : Promise.reject(this.lastError ?? new Error('loads are paused'));
+        : Promise.reject(this.breaker.lastError ?? new Error('loads are paused'));
     if (e?.loading) return stale !== undefined ? Promise.resolve(stale) : e.loading;
     if (!e) {
       if (this.entries.size >= (this.o.maxEntries ?? Infinity))
@@ -126,18 +133,11 @@ export class ResilientCache<V> {
         // Not kept when the entry was dropped meanwhile (a write invalidated it).
         if (this.entries.get(key) === e)
           Object.assign(e, { value, loadedAt: at, freshUntil: at + this.o.freshMs });
-        this.backoffMs = 0;
-        this.retryAt = 0;
-        this.lastError = undefined;
+        this.breaker.succeeded();
         return value;
       },
       (err: unknown) => {
-        this.backoffMs = Math.min(
-          Math.max(this.backoffMs * 2, this.o.minBackoffMs),
-          this.o.maxBackoffMs,
-        );
-        this.retryAt = this.now() + this.backoffMs;
-        this.lastError = err instanceof Error ? err : new Error(String(err));
+        this.breaker.failed(err);
         throw err;
       },
     );

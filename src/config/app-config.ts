@@ -18,7 +18,7 @@ export interface AppConfig {
   logLevel: string;
   production: boolean;
   shutdownTimeoutMs: number;
-  database: { url?: string; migrationsRun: boolean };
+  database: { url?: string; migrationsRun: boolean; statementTimeoutMs: number };
   secretStore: 'vault' | 'local';
   vault: {
     addr: string;
@@ -148,7 +148,11 @@ export function loadConfig(env: Record<string, string | undefined>): AppConfig {
     logLevel: e.LOG_LEVEL,
     production,
     shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
-    database: { url: e.DATABASE_URL, migrationsRun: e.MIGRATIONS_RUN },
+    database: {
+      url: e.DATABASE_URL,
+      migrationsRun: e.MIGRATIONS_RUN,
+      statementTimeoutMs: e.DATABASE_STATEMENT_TIMEOUT_MS,
+    },
     secretStore,
     vault: {
       addr: e.VAULT_ADDR ?? '',

@@ -38,6 +38,8 @@ export class EnvSchema {
   @Matches(/^postgres(ql)?:\/\//, { message: 'DATABASE_URL must be a postgres:// URL' })
   DATABASE_URL?: string;
   @IsOptional() @Transform(toBool) @IsBoolean() MIGRATIONS_RUN = true;
+  /** Longest a PostgreSQL statement may run; the client gives up one second later. */
+  @IsOptional() @Transform(toInt) @IsInt() @Min(100) DATABASE_STATEMENT_TIMEOUT_MS = 5000;
 
   @IsOptional() @IsIn(['vault', 'local']) SECRET_STORE?: 'vault' | 'local';
   @IsOptional() @IsUrl(url) VAULT_ADDR?: string;

@@ -26,19 +26,29 @@ const common = {
  * Opens the metadata database. Without DATABASE_URL, PGlite keeps its files under DATA_DIR and
  * is served over the Postgres wire protocol on a loopback port, so TypeORM, `pg` and the
  * migrations are one code path in both modes. PGlite serves one transaction at a time, hence
- * one pooled connection.
+ * one pooled connection. `forMigrations`: statements are not bounded (the migration command
+ * may build an index on a large table); the service's own statements always are.
  */
-export async function openDatabase(config: AppConfig): Promise<DatabaseHandle> {
+export async function openDatabase(
+  config: AppConfig,
+  { forMigrations = false } = {},
+): Promise<DatabaseHandle> {
   if (config.database.url) {
+    const statementMs = config.database.statementTimeoutMs;
+    const bounds = forMigrations
+      ? {}
+      : { statement_timeout: statementMs, query_timeout: statementMs + 1000 };
     return {
       options: {
         ...common,
         url: config.database.url,
         poolSize: 10,
         // Bounded, so a database that is away fails a call within seconds instead of holding
-        // it: connecting, and each statement (the server ends it; the usage rollup allows more).
+        // it: connecting, and each statement. The server ends a statement that runs too long;
+        // the client stops waiting a second later, which is what bounds a frozen server (one
+        // that holds the connection open and never answers).
         connectTimeoutMS: 3000,
-        extra: { connectionTimeoutMillis: 3000, statement_timeout: 10_000 },
+        extra: { connectionTimeoutMillis: 3000, ...bounds },
       },
       embedded: false,
       close: () => Promise.resolve(),

@@ -1,9 +1,13 @@
 import { type DynamicModule, Module, type OnApplicationShutdown } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import type { AppConfig } from '../config/app-config';
+import { DatabaseBreaker } from './database-breaker';
 import type { DatabaseHandle } from './data-source';
 
-/** TypeORM on the opened database; runs migrations at start unless MIGRATIONS_RUN=false. */
+/**
+ * TypeORM on the opened database; runs migrations at start unless MIGRATIONS_RUN=false. Global,
+ * like TypeORM's DataSource: the database's breaker is shared by every module that reads it.
+ */
 @Module({})
 export class DatabaseModule {
   static forRoot(config: AppConfig, handle: DatabaseHandle): DynamicModule {
@@ -15,6 +19,7 @@ export class DatabaseModule {
     }
     return {
       module: DatabaseModule,
+      global: true,
       imports: [
         TypeOrmModule.forRoot({
           ...handle.options,
@@ -22,7 +27,8 @@ export class DatabaseModule {
           migrationsTransactionMode: 'each',
         }),
       ],
-      providers: [EmbeddedCloser],
+      providers: [EmbeddedCloser, DatabaseBreaker],
+      exports: [DatabaseBreaker],
     };
   }
 }

@@ -1,6 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource } from 'typeorm';
+import { DatabaseBreaker } from '../database/database-breaker';
 import { KeyResolver } from '../keys/key-resolver';
 import { COUNTER_STORE, type CounterStore } from '../limits/counter-store';
 import { ProviderRegistryService } from '../providers/provider-registry.service';
@@ -41,11 +42,12 @@ export class ReadinessService {
     private readonly resolver: KeyResolver,
     private readonly registry: ProviderRegistryService,
     private readonly shutdown: ShutdownState,
+    private readonly dbBreaker: DatabaseBreaker,
   ) {}
 
   async check(): Promise<Readiness> {
     const [database, secretStore] = await Promise.all([
-      this.probe(() => this.db.query('SELECT 1')),
+      this.probe(() => this.db.query('SELECT 1'), this.dbBreaker),
       this.probe(() => this.store.ping()),
     ]);
     const limits = this.counters.status();
@@ -74,11 +76,14 @@ export class ReadinessService {
     };
   }
 
-  private async probe(check: () => Promise<unknown>) {
+  /** `breaker`: told the outcome, so a probe's success resumes reloads at once. */
+  private async probe(check: () => Promise<unknown>, breaker?: DatabaseBreaker) {
     try {
       await within(CHECK_TIMEOUT_MS, check());
+      breaker?.succeeded();
       return { status: 'up' as DependencyState };
     } catch (e) {
+      breaker?.failed(e);
       return { status: 'down' as DependencyState, message: (e as Error).message.slice(0, 200) };
     }
   }

@@ -2,10 +2,11 @@ import { Inject, Injectable } from '@nestjs/common';
 import type { Caller } from '../auth/caller';
 import { DependencyError } from '../common/errors/dependency-error';
 import { DEPENDENCY_TIMING, ResilientCache } from '../common/resilient-cache';
+import { DatabaseBreaker } from '../database/database-breaker';
 import type { SecretValue } from '../common/secret-value';
 import type { Limits } from '../limits/limits';
 import { APP_CONFIG, type AppConfig } from '../config/app-config';
-import { DatabaseUnavailableError } from '../database/database-unavailable.error';
+import { DatabaseUnavailableError } from '../common/errors/database-unavailable';
 import { InvalidationBus } from '../redis/invalidation-bus';
 import { ProviderRegistryService } from '../providers/provider-registry.service';
 import { isSecretNotFound } from '../secret-store/secret-store.error';
@@ -83,11 +84,13 @@ export class KeyResolver {
     @Inject(SECRET_STORE) private readonly store: SecretStore,
     private readonly registry: ProviderRegistryService,
     private readonly bus: InvalidationBus,
+    breaker: DatabaseBreaker,
   ) {
     this.cache = new ResilientCache({
       freshMs: config.keyCacheTtlMs,
       staleMaxMs: config.keyStaleMaxMs,
       ...DEPENDENCY_TIMING,
+      breaker,
       maxEntries: 50_000,
     });
     // Another replica changed an owner's keys: drop our copy at once (REDIS_URL set).

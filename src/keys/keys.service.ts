@@ -8,6 +8,7 @@ import { APP_CONFIG, type AppConfig } from '../config/app-config';
 import type { ApiKeyEntity } from '../database/entities';
 import { toLimits } from '../limits/dto/limits.dto';
 import { ProviderRegistryService } from '../providers/provider-registry.service';
+import { SecretStoreError } from '../secret-store/secret-store.error';
 import { SECRET_STORE, type SecretRef, type SecretStore } from '../secret-store/secret-store.port';
 import type { SaveKeyDto, UpdateKeyDto } from './dto/key-input.dto';
 import { KeyMetadataDto, type VerifyResultDto } from './dto/key-metadata.dto';
@@ -24,6 +25,10 @@ const refOf = (k: Pick<ApiKeyEntity, 'ownerType' | 'ownerId' | 'id'>): SecretRef
 
 const UNIQUE_VIOLATION = '23505';
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** Cleaning up after an unanswered secret write: every 5 s (the store's request timeout), 10 min. */
+const ORPHAN_RETRY_MS = 5000;
+const ORPHAN_TRIES = 120;
 
 /**
  * Key management. Operation names follow the original design (saveApiKey, deleteApiKey, …).
@@ -138,7 +143,13 @@ export class KeysService {
     if (!existing) await this.checkCap(owner, dto.provider);
     const id = existing?.id ?? randomUUID();
     const ref: SecretRef = { ...owner, keyId: id };
-    const { version } = await this.store.put(ref, secret);
+    let version: number;
+    try {
+      ({ version } = await this.store.put(ref, secret));
+    } catch (e) {
+      if (!existing && e instanceof SecretStoreError && e.unanswered) this.destroyOrphan(ref);
+      throw e;
+    }
     const now = new Date();
     try {
       if (existing) {
@@ -177,6 +188,28 @@ export class KeysService {
         return this.writeKey(owner, dto, secret, verifiedAt, true);
       throw e;
     }
+  }
+
+  /**
+   * A new key's secret write that got no answer may still be applied (a store that was frozen
+   * reads the request when it thaws), leaving a secret that no key points to. So it is destroyed
+   * once the store answers, and once more a request timeout later, after whatever the store was
+   * still holding. In the background; given up (logged) after ten minutes.
+   */
+  private destroyOrphan(ref: SecretRef): void {
+    const pause = () => new Promise((r) => setTimeout(r, ORPHAN_RETRY_MS).unref());
+    void (async () => {
+      let destroyed = 0;
+      for (let i = 0; i < ORPHAN_TRIES && destroyed < 2; i++) {
+        await pause();
+        destroyed += await this.store.destroy(ref).then(
+          () => 1,
+          () => 0,
+        );
+      }
+      if (destroyed < 2)
+        this.logger.error(`Could not make sure no secret is left for unsaved key ${ref.keyId}`);
+    })();
   }
 
   private async undoPut(ref: SecretRef, version: number, wholeSecret: boolean): Promise<void> {

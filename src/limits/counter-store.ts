@@ -78,12 +78,14 @@ export class RedisCounterStore implements CounterStore {
         p.incrby(key, by);
       }
       const out = (await p.exec()) ?? [];
-      this.up();
-      return entries.map((_, i) => {
+      // A pipeline resolves even when its commands failed: each reply carries its own error.
+      const totals = entries.map((_, i) => {
         const [err, value] = out[i * 2 + 1] ?? [new Error('no reply'), 0];
         if (err) throw err;
         return Number(value);
       });
+      this.up();
+      return totals;
     } catch (e) {
       this.fail(e);
       return this.fallback.add(entries);

@@ -1,7 +1,8 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { AppError } from '../common/errors/app-error';
 import { DEPENDENCY_TIMING, ResilientCache } from '../common/resilient-cache';
-import { DatabaseUnavailableError } from '../database/database-unavailable.error';
+import { DatabaseBreaker } from '../database/database-breaker';
+import { DatabaseUnavailableError } from '../common/errors/database-unavailable';
 import { APP_CONFIG, type AppConfig } from '../config/app-config';
 import { MetricsService } from '../metrics/metrics.service';
 import { COUNTER_STORE, type CounterStore } from './counter-store';
@@ -66,11 +67,13 @@ export class LimitsService {
     @Inject(COUNTER_STORE) private readonly counters: CounterStore,
     private readonly repo: LimitsRepository,
     private readonly metrics: MetricsService,
+    breaker: DatabaseBreaker,
   ) {
     this.users = new ResilientCache({
       freshMs: config.keyCacheTtlMs,
       staleMaxMs: config.keyStaleMaxMs,
       ...DEPENDENCY_TIMING,
+      breaker,
       maxEntries: 50_000,
     });
   }

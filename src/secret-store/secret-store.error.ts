@@ -25,6 +25,14 @@ export class SecretStoreError extends DependencyError {
   get notFound(): boolean {
     return this.status === 404;
   }
+
+  /**
+   * No answer came although the request may have been sent (a timeout, a dropped connection):
+   * the store may still apply it. A refused connection or any HTTP status is an answer.
+   */
+  get unanswered(): boolean {
+    return this.status === undefined && this.code !== undefined && this.code !== 'ECONNREFUSED';
+  }
 }
 
 export function isSecretNotFound(err: unknown): boolean {

@@ -25,7 +25,8 @@ export interface VaultClient {
 
 export type VaultLogger = Pick<Logger, 'log' | 'warn' | 'error' | 'debug'>;
 
-const REQUEST_TIMEOUT_MS = 10_000;
+/** Every call to Vault: a frozen server fails a key write within seconds, not minutes. */
+const REQUEST_TIMEOUT_MS = 5_000;
 const RETRY_MS = 5_000;
 
 /**

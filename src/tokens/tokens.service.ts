@@ -5,8 +5,9 @@ import type { Caller } from '../auth/caller';
 import { decodeCursor, toPage } from '../common/cursor';
 import { AppError } from '../common/errors/app-error';
 import { DEPENDENCY_TIMING, ResilientCache } from '../common/resilient-cache';
+import { DatabaseBreaker } from '../database/database-breaker';
 import { APP_CONFIG, type AppConfig } from '../config/app-config';
-import { DatabaseUnavailableError } from '../database/database-unavailable.error';
+import { DatabaseUnavailableError } from '../common/errors/database-unavailable';
 import { AccessTokenEntity } from '../database/entities/access-token.entity';
 import { ProviderRegistryService } from '../providers/provider-registry.service';
 import { InvalidationBus } from '../redis/invalidation-bus';
@@ -59,11 +60,13 @@ export class TokensService {
     private readonly audit: AuditService,
     private readonly bus: InvalidationBus,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
+    breaker: DatabaseBreaker,
   ) {
     this.cache = new ResilientCache({
       freshMs: config.keyCacheTtlMs,
       staleMaxMs: config.keyStaleMaxMs,
       ...DEPENDENCY_TIMING,
+      breaker,
       maxEntries: CACHE_ENTRIES,
     });
     const ownedBy = (sub: string) => (v: Validated | null) => v?.caller.sub === sub;

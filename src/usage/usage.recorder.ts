@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import {
   type BeforeApplicationShutdown,
   Inject,
@@ -94,6 +95,7 @@ export class UsageRecorder implements OnModuleInit, BeforeApplicationShutdown {
       promptTokens: e.promptTokens ?? null,
       completionTokens: e.completionTokens ?? null,
       requestId: e.requestId.slice(0, 128),
+      eventId: randomUUID(),
     });
     if (e.keyId && e.status < 400) this.touch(e.keyId);
     this.count(e);

@@ -22,8 +22,9 @@ const COLUMNS: [string, string, keyof UsageRow][] = [
   ['prompt_tokens', 'int', 'promptTokens'],
   ['completion_tokens', 'int', 'completionTokens'],
   ['request_id', 'varchar', 'requestId'],
+  ['event_id', 'uuid', 'eventId'],
 ];
-const INSERT = `INSERT INTO usage_events (${COLUMNS.map(([c]) => c).join(', ')}) SELECT * FROM unnest(${COLUMNS.map(([, t], i) => `$${i + 1}::${t}[]`).join(', ')})`;
+const INSERT = `INSERT INTO usage_events (${COLUMNS.map(([c]) => c).join(', ')}) SELECT * FROM unnest(${COLUMNS.map(([, t], i) => `$${i + 1}::${t}[]`).join(', ')}) ON CONFLICT (event_id) DO NOTHING`;
 
 /** Whose usage: a user's keys plus the operator keys it used, an organisation's keys, or all env usage. */
 export type UsageSubject =
@@ -54,6 +55,9 @@ export interface RollupResult {
  * then 1, written in decimal because hex integer literals need PostgreSQL 16.
  */
 export const ROLLUP_LOCK = '108273699848193';
+
+/** Rows compacted per rollup statement: well within the statement timeout on modest hardware. */
+export const ROLLUP_BATCH = 20_000;
 
 const ERROR = 'status >= 400 OR error_type IS NOT NULL';
 
@@ -167,23 +171,36 @@ export class UsageRepository {
   }
 
   /**
-   * Compacts every usage_events row older than `cutoff` into usage_daily, in one transaction
-   * that first takes a transaction-scoped advisory lock: with N replicas one does the work and
-   * the others skip (pg_try_ never waits), and the lock ends with the transaction. Deleting and
-   * summing in one statement (a data-modifying CTE) means the sums are of exactly the rows
-   * deleted: an INSERT … SELECT then a DELETE could remove a row committed between the two.
+   * Compacts every usage_events row older than `cutoff` into usage_daily, in batches of at most
+   * ROLLUP_BATCH rows so that each statement stays within the database's statement timeout
+   * however large the backlog. Each batch is a transaction that first takes a transaction-scoped
+   * advisory lock: with N replicas one does the work and the others skip (pg_try_ never waits).
+   * Deleting and summing in one statement (a data-modifying CTE) means the sums are of exactly
+   * the rows deleted: an INSERT … SELECT then a DELETE could remove a row committed between the
+   * two. usage_daily may hold several rows per day and dimensions; readers sum them.
    */
-  async rollUpBefore(cutoff: Date): Promise<RollupResult> {
+  async rollUpBefore(cutoff: Date, batchRows = ROLLUP_BATCH): Promise<RollupResult> {
+    const total: RollupResult = { locked: false, events: 0, dailyRows: 0 };
+    for (;;) {
+      const batch = await this.rollUpBatch(cutoff, batchRows);
+      if (!batch.locked) return total;
+      total.locked = true;
+      total.events += batch.events;
+      total.dailyRows += batch.dailyRows;
+      if (batch.events < batchRows) return total;
+    }
+  }
+
+  private rollUpBatch(cutoff: Date, rows: number): Promise<RollupResult> {
     return this.ds.transaction(async (m) => {
       const [lock] = await m.query<{ locked: boolean }[]>(
         `SELECT pg_try_advisory_xact_lock(${ROLLUP_LOCK}) AS locked`,
       );
       if (!lock?.locked) return { locked: false, events: 0, dailyRows: 0 };
-      // A day of rows may be many: more than the 10 s every other statement gets.
-      await m.query(`SET LOCAL statement_timeout = '10min'`);
       const [done] = await m.query<{ daily_rows: number; events: number }[]>(
         `WITH moved AS (
-           DELETE FROM usage_events WHERE created_at < $1
+           DELETE FROM usage_events
+            WHERE id IN (SELECT id FROM usage_events WHERE created_at < $1 LIMIT $2)
            RETURNING created_at, caller_sub, owner_type, owner_id, key_id, provider, model,
                      status, error_type, prompt_tokens, completion_tokens
          ), written AS (
@@ -196,7 +213,7 @@ export class UsageRepository {
            RETURNING requests
          )
          SELECT COUNT(*)::int AS daily_rows, COALESCE(SUM(requests), 0)::float8 AS events FROM written`,
-        [cutoff],
+        [cutoff, rows],
       );
       return {
         locked: true,

@@ -248,8 +248,8 @@ describe.each(STORE_MODES)('usage API end to end: $name', (mode) => {
     const db = app.app.get(DataSource);
     const old = new Date(Date.now() - 100 * 86_400_000);
     await db.query(
-      `INSERT INTO usage_events (created_at, caller_sub, owner_type, owner_id, key_id, provider, model, operation, status, latency_ms, prompt_tokens, completion_tokens, request_id)
-       VALUES ($1, 'alice', 'user', 'alice', $2, 'cerebras', 'llama-3.3-70b', 'chat', 200, 5, 1000, 2000, 'old')`,
+      `INSERT INTO usage_events (created_at, caller_sub, owner_type, owner_id, key_id, provider, model, operation, status, latency_ms, prompt_tokens, completion_tokens, request_id, event_id)
+       VALUES ($1, 'alice', 'user', 'alice', $2, 'cerebras', 'llama-3.3-70b', 'chat', 200, 5, 1000, 2000, 'old', gen_random_uuid())`,
       [old, keyId],
     );
     const day = old.toISOString().slice(0, 10);

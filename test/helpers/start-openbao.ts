@@ -1,5 +1,14 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
+import {
+  closeSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  openSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -151,4 +160,128 @@ export async function vaultRequest<T = VaultBody>(
   });
   const text = await res.text();
   return { status: res.status, body: (text ? JSON.parse(text) : {}) as T };
+}
+
+/** An OpenBao server that keeps its data on disk, so it can be killed and started again. */
+export interface PersistentOpenBao extends OpenBaoServer {
+  /** The one unseal key (one share, threshold one): a restarted server needs it. */
+  unsealKey: string;
+  port: number;
+  configFile: string;
+}
+
+function spawnBao(configFile: string, logFile: string): ChildProcess {
+  const logFd = openSync(logFile, 'a');
+  const child = spawn(findBaoBinary(), ['server', `-config=${configFile}`], {
+    stdio: ['ignore', logFd, logFd],
+  });
+  closeSync(logFd);
+  child.once('error', () => undefined);
+  child.unref();
+  return child;
+}
+
+/** Waits until the HTTP API answers at all (sealed or not). */
+async function waitListening(addr: string, child: ChildProcess, logFile: string): Promise<void> {
+  for (let i = 0; i < 300 && child.exitCode === null; i++) {
+    try {
+      await fetch(`${addr}/v1/sys/seal-status`, { signal: AbortSignal.timeout(1000) });
+      return;
+    } catch {
+      await sleep(50);
+    }
+  }
+  throw new Error(`OpenBao did not listen on ${addr}.\n--- ${logFile} ---\n${logTail(logFile)}`);
+}
+
+async function unseal(addr: string, key: string): Promise<void> {
+  const res = await fetch(`${addr}/v1/sys/unseal`, {
+    method: 'PUT',
+    body: JSON.stringify({ key }),
+  });
+  const body = (await res.json()) as { sealed?: boolean };
+  if (res.status !== 200 || body.sealed !== false)
+    throw new Error(`OpenBao did not unseal: HTTP ${res.status} ${JSON.stringify(body)}`);
+}
+
+/**
+ * A real (not dev-mode) OpenBao with its integrated (raft) storage on disk: initialised with one unseal key, unsealed,
+ * KV v2 mounted at secret/. Unlike `-dev` it survives killAndRestartOpenBao with its secrets.
+ */
+export async function startPersistentOpenBao(): Promise<PersistentOpenBao> {
+  const baseDir = mkdtempSync(join(tmpdir(), 'byok-bao-file-'));
+  const logFile = join(baseDir, 'bao.log');
+  const configFile = join(baseDir, 'bao.hcl');
+  const dataDir = join(baseDir, 'data');
+  mkdirSync(dataDir);
+  const port = await freePortPair();
+  const addr = `http://127.0.0.1:${port}`;
+  writeFileSync(
+    configFile,
+    `storage "raft" {
+  path = "${dataDir}"
+  node_id = "byok-test"
+}
+listener "tcp" {
+  address = "127.0.0.1:${port}"
+  cluster_address = "127.0.0.1:${port + 1}"
+  tls_disable = true
+}
+api_addr = "${addr}"
+cluster_addr = "http://127.0.0.1:${port + 1}"
+`,
+  );
+  const child = spawnBao(configFile, logFile);
+  try {
+    await waitListening(addr, child, logFile);
+    const init = await fetch(`${addr}/v1/sys/init`, {
+      method: 'PUT',
+      body: JSON.stringify({ secret_shares: 1, secret_threshold: 1 }),
+    });
+    const keys = (await init.json()) as { keys_base64: string[]; root_token: string };
+    await unseal(addr, keys.keys_base64[0]);
+    const server = {
+      addr,
+      port,
+      token: keys.root_token,
+      child,
+      baseDir,
+      logFile,
+      configFile,
+      unsealKey: keys.keys_base64[0],
+    };
+    // Unsealed is not yet active: mounting answers once the server has taken over its storage.
+    for (let i = 0; ; i++) {
+      const mount = await fetch(`${addr}/v1/sys/mounts/secret`, {
+        method: 'POST',
+        headers: { 'x-vault-token': server.token },
+        body: JSON.stringify({ type: 'kv', options: { version: '2' } }),
+      });
+      if (mount.status === 204) break;
+      if (i === 100) throw new Error(`mounting KV v2 failed: HTTP ${mount.status}`);
+      await sleep(100);
+    }
+    return server;
+  } catch (err) {
+    await killChild(child);
+    rmSync(baseDir, { recursive: true, force: true });
+    throw err;
+  }
+}
+
+/** Kills the server outright (SIGKILL, as a crashed host), keeping its data. */
+export async function killOpenBao(server: PersistentOpenBao): Promise<void> {
+  if (server.child.exitCode !== null || server.child.signalCode !== null) return;
+  const exited = new Promise<void>((resolve) => server.child.once('exit', () => resolve()));
+  server.child.kill('SIGKILL');
+  await exited;
+}
+
+/** Starts a killed server again on the same address and unseals it. */
+export async function restartOpenBao(server: PersistentOpenBao): Promise<void> {
+  server.child = spawnBao(server.configFile, server.logFile);
+  await waitListening(server.addr, server.child, server.logFile);
+  await unseal(server.addr, server.unsealKey);
+  if (!(await waitHealthy(server.addr, server.child, 30_000)))
+    throw new Error(`OpenBao did not become active again.\n${logTail(server.logFile)}`);
 }

@@ -4,6 +4,7 @@ import { freePort } from './free-port';
 
 export interface RedisServer {
   url: string;
+  port: number;
   stop(): Promise<void>;
 }
 
@@ -18,9 +19,12 @@ function ping(port: number): Promise<boolean> {
   });
 }
 
-/** A throwaway Debian redis-server on a free loopback port, no persistence. */
-export async function startRedis(): Promise<RedisServer> {
-  const port = await freePort();
+/**
+ * A throwaway Debian redis-server on a loopback port (a free one unless given: pass a stopped
+ * server's port to start it again), no persistence.
+ */
+export async function startRedis(port?: number): Promise<RedisServer> {
+  port ??= await freePort();
   let child: ChildProcess;
   try {
     child = spawn(
@@ -46,6 +50,7 @@ export async function startRedis(): Promise<RedisServer> {
   }
   return {
     url: `redis://127.0.0.1:${port}`,
+    port,
     stop: async () => {
       if (child.exitCode === null) child.kill('SIGKILL');
       await exited;

@@ -1,5 +1,6 @@
 import { HttpException } from '@nestjs/common';
 import { AppError } from './app-error';
+import { DatabaseUnavailableError, isDatabaseUnavailable } from './database-unavailable';
 import { DependencyError } from './dependency-error';
 import type { ErrorCode } from './error-codes';
 
@@ -53,8 +54,13 @@ function messageOf(response: unknown, fallback: string): string {
  */
 export function toAppError(exception: unknown): AppError {
   if (exception instanceof AppError) return exception;
-  if (exception instanceof DependencyError)
-    return new AppError(exception.errorCode, exception.clientMessage);
+  const dependency =
+    exception instanceof DependencyError
+      ? exception
+      : isDatabaseUnavailable(exception)
+        ? new DatabaseUnavailableError(String(exception))
+        : undefined;
+  if (dependency) return new AppError(dependency.errorCode, dependency.clientMessage);
   if (exception instanceof HttpException) {
     const status = exception.getStatus();
     const code = STATUS_CODES[status];

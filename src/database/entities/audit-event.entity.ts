@@ -54,6 +54,14 @@ export class AuditEventEntity {
   @Column({ name: 'request_id', type: 'varchar', length: 128, nullable: true })
   requestId: string | null;
 
+  /**
+   * Made when the row is, so a batch written again after an answer that never came (a timeout:
+   * the database may have committed it) is not counted twice: inserts skip a known event_id.
+   */
+  @Index('audit_events_event_id', { unique: true })
+  @Column({ name: 'event_id', type: 'uuid' })
+  eventId: string;
+
   @Column({ type: 'jsonb', nullable: true })
   detail: AuditDetail | null;
 }

@@ -53,4 +53,12 @@ export class UsageEventEntity {
 
   @Column({ name: 'request_id', type: 'varchar', length: 128 })
   requestId: string;
+
+  /**
+   * Made when the row is, so a batch written again after an answer that never came (a timeout:
+   * the database may have committed it) is not counted twice: inserts skip a known event_id.
+   */
+  @Index('usage_events_event_id', { unique: true })
+  @Column({ name: 'event_id', type: 'uuid' })
+  eventId: string;
 }

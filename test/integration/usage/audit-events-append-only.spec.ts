@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { AuditRepository } from '../../../src/audit/audit.repository';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -88,6 +89,15 @@ describe.each([
       'SELECT DISTINCT actor_sub FROM audit_events',
     );
     expect(actors).toEqual([{ actor_sub: 'alice' }]);
+  });
+
+  it('skips rows of a batch written again (its first write timed out but committed)', async () => {
+    const events = db.ds.getRepository(AuditEventEntity);
+    const [stored] = await events.find({ take: 1 });
+    const count = await events.count();
+    const again = { ...stored, id: undefined };
+    await new AuditRepository(events).insert([again, { ...again, eventId: randomUUID() }]);
+    expect(await events.count()).toBe(count + 1);
   });
 
   it('the schema-drift check does not see the trigger: the entities still match', async () => {

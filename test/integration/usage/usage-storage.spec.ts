@@ -45,6 +45,7 @@ function seedRows(): Omit<UsageEventEntity, 'id'>[] {
       promptTokens: failed || i % 13 === 0 ? null : 10 + i,
       completionTokens: failed ? null : i % 5,
       requestId: `r${i}`,
+      eventId: randomUUID(),
     };
   });
 }
@@ -103,7 +104,12 @@ describe.each([
   const rows = seedRows();
   const cutoff = rollupCutoff(NOW, 90);
   const old = rows.filter((r) => r.createdAt < cutoff);
-  const LATE = { ...rows[119], createdAt: new Date(cutoff.getTime() - DAY), requestId: 'late' };
+  const LATE = {
+    ...rows[119],
+    createdAt: new Date(cutoff.getTime() - DAY),
+    requestId: 'late',
+    eventId: randomUUID(),
+  };
   // Day-aligned, so that raw rows and whole daily rows cover exactly the same span.
   const from = new Date(Math.floor((NOW.getTime() - 130 * DAY) / DAY) * DAY);
   const to = new Date(Math.ceil((NOW.getTime() + DAY) / DAY) * DAY);
@@ -115,18 +121,16 @@ describe.each([
   });
   afterAll(() => db?.close());
 
-  it('compacts rows past the retention into daily rows equal to the sums of the rows they replaced', async () => {
+  it('compacts rows past the retention, in batches, into daily rows equal to the sums of the rows they replaced', async () => {
     expect(old.length).toBeGreaterThan(50);
     const before = await Promise.all(
       USAGE_GROUPS.map((g) => repo.sums({ kind: 'user', sub: 'alice' }, from, to, g)),
     );
     expect(before.every((sums) => sums.length > 1)).toBe(true);
-    const result = await repo.rollUpBefore(cutoff);
-    expect(result).toEqual({
-      locked: true,
-      events: old.length,
-      dailyRows: expectedDaily(old).size,
-    });
+    // Batches of 7 rows: a day's rows are split across batches, and still add up.
+    const result = await repo.rollUpBefore(cutoff, 7);
+    expect(result).toMatchObject({ locked: true, events: old.length });
+    expect(result.dailyRows).toBeGreaterThanOrEqual(expectedDaily(old).size);
     expect(await dailyRows(db.ds)).toEqual(expectedDaily(old));
     expect(await db.ds.getRepository(UsageEventEntity).count()).toBe(rows.length - old.length);
     const minCreated = await db.ds.query<{ m: Date }[]>(
@@ -140,6 +144,16 @@ describe.each([
     const sort = (s: UsageSum[]) =>
       [...s].sort((a, b) => JSON.stringify(a).localeCompare(JSON.stringify(b)));
     after.forEach((a, i) => expect(sort(a)).toEqual(sort(before[i])));
+  });
+
+  it('skips rows of a batch written again (its first write timed out but committed)', async () => {
+    const events = db.ds.getRepository(UsageEventEntity);
+    const before = await events.count();
+    const again = rows.filter((r) => r.createdAt >= cutoff).slice(0, 3);
+    const fresh = { ...again[0], requestId: 'fresh', eventId: randomUUID() };
+    await repo.insertEvents([...again, fresh]);
+    expect(await events.count()).toBe(before + 1);
+    await events.delete({ requestId: 'fresh' });
   });
 
   it('a second run finds nothing; a late row for a compacted day still adds up', async () => {

@@ -1,3 +1,4 @@
+import { Breaker } from '../../../src/common/breaker';
 import { ResilientCache } from '../../../src/common/resilient-cache';
 
 function setup() {
@@ -61,6 +62,23 @@ describe('ResilientCache', () => {
     await cache.get('k', () => Promise.resolve('known'));
     tick(10_001);
     await expect(cache.get('k', fail)).rejects.toThrow('database away');
+  });
+
+  it('shares one breaker per dependency: a failure in one cache pauses the other, a success anywhere resumes both', async () => {
+    const now = 1_000_000;
+    const timing = { minBackoffMs: 500, maxBackoffMs: 2000, now: () => now };
+    const breaker = new Breaker(timing);
+    const options = { freshMs: 1000, staleMaxMs: 10_000, waitMs: 20, loadTimeoutMs: 100 };
+    const keys = new ResilientCache<string>({ ...options, ...timing, breaker });
+    const tokens = new ResilientCache<string>({ ...options, ...timing, breaker });
+    await expect(keys.get('k', fail)).rejects.toThrow('database away');
+    const load = jest.fn(() => Promise.resolve('t'));
+    await expect(tokens.get('t', load)).rejects.toThrow('database away');
+    expect(load).not.toHaveBeenCalled();
+    expect(tokens.failing).toBe(true);
+    breaker.succeeded(); // e.g. a /readyz probe reached the database
+    expect(await tokens.get('t', load)).toBe('t');
+    expect(keys.failing).toBe(false);
   });
 
   it('keeps no value loaded for an entry deleted meanwhile', async () => {

@@ -10,6 +10,7 @@ import type { OrgSightingRepository } from '../../../src/tokens/org-sighting.rep
 import { OrgSightings } from '../../../src/tokens/org-sightings';
 import type { TokenRepository } from '../../../src/tokens/token.repository';
 import { TokensService } from '../../../src/tokens/tokens.service';
+import { DatabaseBreaker } from '../../../src/database/database-breaker';
 
 /** In-memory stand-in for the repository, as immich's unit tests do. */
 class FakeTokenRepository {
@@ -76,6 +77,7 @@ function setup(env: Record<string, string> = {}) {
     audit,
     new InvalidationBus(config),
     config,
+    new DatabaseBreaker(),
   );
   return { repo, seen, sightings, service };
 }
