@@ -90,6 +90,7 @@ export class AuditService implements OnModuleInit, BeforeApplicationShutdown {
       name: 'audit_events',
       insert: (batch) => this.rows.insert(batch),
       dropped: (n) => metrics.rowsDropped('audit_events', n),
+      spilled: (n) => metrics.rowsSpilled('audit_events', n),
       logger: this.logger,
       maxQueue: config.rowBuffer.maxRows,
       spill: spillFor(config, 'audit_events', ['at']),

@@ -22,6 +22,8 @@ export interface BatchWriterOptions<T> {
   insert(rows: T[]): Promise<void>;
   /** Called with the number of rows given up because the queue was full (a metric). */
   dropped(count: number): void;
+  /** Called with the number of rows written to the spill (a metric). */
+  spilled?(count: number): void;
   logger: BatchLogger;
   flushMs?: number;
   maxBatch?: number;
@@ -138,6 +140,7 @@ export class BatchWriter<T> {
       lost = rows.length;
     }
     if (lost) this.drop(lost);
+    if (rows.length > lost) this.o.spilled?.(rows.length - lost);
   }
 
   private drop(count: number): void {

@@ -1,8 +1,9 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, type OnModuleInit } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource } from 'typeorm';
 import { DatabaseBreaker } from '../database/database-breaker';
 import { KeyResolver } from '../keys/key-resolver';
+import { MetricsService } from '../metrics/metrics.service';
 import { COUNTER_STORE, type CounterStore } from '../limits/counter-store';
 import { ProviderRegistryService } from '../providers/provider-registry.service';
 import { SECRET_STORE, type SecretStore } from '../secret-store/secret-store.port';
@@ -34,7 +35,7 @@ function within<T>(ms: number, work: Promise<T>): Promise<T> {
  * source at all (database down, no key set known, no operator key).
  */
 @Injectable()
-export class ReadinessService {
+export class ReadinessService implements OnModuleInit {
   constructor(
     @InjectDataSource() private readonly db: DataSource,
     @Inject(SECRET_STORE) private readonly store: SecretStore,
@@ -43,7 +44,21 @@ export class ReadinessService {
     private readonly registry: ProviderRegistryService,
     private readonly shutdown: ShutdownState,
     private readonly dbBreaker: DatabaseBreaker,
+    private readonly metrics: MetricsService,
   ) {}
+
+  /** byok_dependency_up is this check, at each scrape. */
+  onModuleInit(): void {
+    this.metrics.watchDependencies(async () => {
+      const { info } = await this.check();
+      const up = (d: { status: DependencyState }) => d.status === 'up';
+      return {
+        database: up(info.database),
+        secret_store: up(info.secretStore),
+        limits: up(info.limits),
+      };
+    });
+  }
 
   async check(): Promise<Readiness> {
     const [database, secretStore] = await Promise.all([

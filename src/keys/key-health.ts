@@ -1,5 +1,6 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { AuditService } from '../audit/audit.service';
+import { MetricsService } from '../metrics/metrics.service';
 import { ProviderRegistryService } from '../providers/provider-registry.service';
 import { KeyResolver, type KeyCandidate } from './key-resolver';
 import { KeyVerifier } from './key-verifier';
@@ -27,6 +28,7 @@ export class KeyHealth {
     private readonly resolver: KeyResolver,
     private readonly registry: ProviderRegistryService,
     private readonly audit: AuditService,
+    private readonly metrics: MetricsService,
   ) {}
 
   /** The provider answered `status` (401/403) to a request with this key: check it. */
@@ -48,6 +50,7 @@ export class KeyHealth {
       if (verified !== 401 && verified !== 403) return;
       await this.keys.update(key.id, { invalid: true, updatedAt: new Date() });
       this.resolver.invalidate(key);
+      this.metrics.keyInvalidated(c.provider, c.source);
       this.audit.record({
         action: 'key.invalidated',
         actor: null,

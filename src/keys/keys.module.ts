@@ -2,6 +2,7 @@ import { Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { ApiKeyEntity } from '../database/entities';
 import { AuditModule } from '../audit/audit.module';
+import { MetricsModule } from '../metrics/metrics.module';
 import { ProvidersModule } from '../providers/providers.module';
 import { RedisModule } from '../redis/redis.module';
 import { SecretStoreModule } from '../secret-store/secret-store.module';
@@ -17,6 +18,7 @@ import { KeysService } from './keys.service';
   imports: [
     TypeOrmModule.forFeature([ApiKeyEntity]),
     AuditModule,
+    MetricsModule,
     ProvidersModule,
     RedisModule,
     SecretStoreModule,

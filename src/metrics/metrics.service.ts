@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { collectDefaultMetrics, Counter, Histogram, Registry } from 'prom-client';
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { ErrorTypeLabels, operationLabel, statusLabel } from './labels';
 
 const DURATION_BUCKETS = [
@@ -107,8 +107,59 @@ export class MetricsService {
     registers: [this.registry],
   });
 
+  private readonly failovers = new Counter({
+    name: 'byok_key_failovers_total',
+    help: 'Requests moved on to the next key, by provider and the status the previous key got',
+    labelNames: ['provider', 'status'],
+    registers: [this.registry],
+  });
+
+  private readonly invalidated = new Counter({
+    name: 'byok_keys_invalidated_total',
+    help: 'Keys marked invalid because the provider refused them on its verify request',
+    labelNames: ['provider', 'key_source'],
+    registers: [this.registry],
+  });
+
+  private readonly spilledRows = new Counter({
+    name: 'byok_rows_spilled_total',
+    help: 'Usage and audit rows written to the spill file under DATA_DIR while the database was away',
+    labelNames: ['table'],
+    registers: [this.registry],
+  });
+
+  private dependencyProbe?: () => Promise<Record<string, boolean>>;
+
   constructor() {
     collectDefaultMetrics({ register: this.registry });
+    const probe = () => this.dependencyProbe?.();
+    new Gauge({
+      name: 'byok_dependency_up',
+      help: '1 while a dependency answers (database, secret_store, limits), 0 while it does not; probed at each scrape',
+      labelNames: ['dependency'],
+      registers: [this.registry],
+      async collect() {
+        for (const [dependency, up] of Object.entries((await probe()) ?? {}))
+          this.set({ dependency }, up ? 1 : 0);
+      },
+    });
+  }
+
+  /** What byok_dependency_up reports, asked at each scrape (the readiness check). */
+  watchDependencies(probe: () => Promise<Record<string, boolean>>): void {
+    this.dependencyProbe = probe;
+  }
+
+  failover(provider: string, status: number): void {
+    this.failovers.inc({ provider, status: String(status) });
+  }
+
+  keyInvalidated(provider: string, keySource: string): void {
+    this.invalidated.inc({ provider, key_source: keySource });
+  }
+
+  rowsSpilled(table: string, count: number): void {
+    this.spilledRows.inc({ table }, count);
   }
 
   rowsDropped(table: string, count: number): void {

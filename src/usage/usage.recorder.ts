@@ -42,6 +42,7 @@ export class UsageRecorder implements OnModuleInit, BeforeApplicationShutdown {
       name: 'usage_events',
       insert: (batch) => this.write(batch),
       dropped: (n) => metrics.rowsDropped('usage_events', n),
+      spilled: (n) => metrics.rowsSpilled('usage_events', n),
       logger: this.logger,
       maxQueue: config.rowBuffer.maxRows,
       spill: spillFor(config, 'usage_events', ['createdAt']),

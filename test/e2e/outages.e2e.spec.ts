@@ -111,6 +111,12 @@ describe('outages of the database, the secret store and Redis', () => {
     const r = await new ApiClient(stack.url).get('/readyz');
     return { status: r.status, body: r.json as Ready };
   };
+  /** byok_dependency_up as scraped now: dependency → 0 or 1. */
+  const dependencyUp = async () => {
+    const text = await fetch(`${stack.url}/metrics`).then((r) => r.text());
+    const found = text.matchAll(/^byok_dependency_up\{dependency="(\w+)"\} (\d)$/gm);
+    return Object.fromEntries([...found].map(([, name, up]) => [name, Number(up)]));
+  };
 
   /** A write, timed. */
   async function timed(write: () => Promise<Exchange>) {
@@ -147,12 +153,15 @@ describe('outages of the database, the secret store and Redis', () => {
     const thaw = pausePostgres(pg);
     let during: { statuses: number[]; ms: number[] };
     let readiness: Awaited<ReturnType<typeof ready>>;
+    let scraped: Record<string, number>;
     try {
       during = await stream(20);
       readiness = await ready();
+      scraped = await dependencyUp();
     } finally {
       thaw();
     }
+    expect(scraped).toEqual({ database: 0, secret_store: 1, limits: 1 });
     expect(during.statuses).toEqual(allOk(20));
     report('PostgreSQL frozen', during);
     // No request waits for the database's timeout: at most the short reload wait, once.
@@ -299,6 +308,7 @@ describe('outages of the database, the secret store and Redis', () => {
       await stream(1);
       expect((await ready()).body.info.limits).toMatchObject({ status: 'up', mode: 'redis' });
     }, 20_000);
+    expect(await dependencyUp()).toEqual({ database: 1, secret_store: 1, limits: 1 });
   }, 90_000);
 
   it('counts exactly the requests it answered across every outage, and served every one', async () => {

@@ -58,6 +58,9 @@ describe('usage rows across a database outage and a restart', () => {
       for (let i = 0; i < REQUESTS; i++) await chat();
       // Past five rows in memory they went to disk while the database was down.
       expect(existsSync(join(dataDir, 'spill', 'usage_events.jsonl'))).toBe(true);
+      const metrics = await fetch(`${first.url}/metrics`).then((r) => r.text());
+      const spilled = /^byok_rows_spilled_total\{table="usage_events"\} (\d+)$/m.exec(metrics);
+      expect(Number(spilled?.[1])).toBeGreaterThanOrEqual(REQUESTS - 5);
       await first.close(); // SIGTERM during the outage: the rest spill too
       closed = true;
     } finally {

@@ -114,6 +114,10 @@ describe.each(STORE_MODES)('keys the provider refuses, and caps: $name', (mode) 
       return found;
     });
     expect(rows[0].detail).toMatchObject({ providerStatus: 401, requestStatus: 401 });
+    const metrics = await fetch(`${stack.url}/metrics`).then((r) => r.text());
+    expect(metrics).toMatch(
+      /^byok_keys_invalidated_total\{provider="mistral",key_source="org"\} 1$/m,
+    );
   });
 
   it('lets only org admins verify organisation keys', async () => {
