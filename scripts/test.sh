@@ -33,6 +33,8 @@ step openapi-drift node dist/bin/openapi.js --check
 # The /api contract under a fuzzer: schemathesis against the served document (README, Tests).
 step api-fuzz bash scripts/fuzz-api.sh
 step deploy bash scripts/check-deploy.sh
+# rulecheck validates the chart's alert rules (test/deploy/observability.spec.ts); built once, cached.
+step rulecheck bash scripts/tools/rulecheck.sh
 
 results="$(mktemp -t byok-jest-XXXXXX)"
 trap 'rm -f "$results"' EXIT
