@@ -5,8 +5,8 @@ import type { MigrationInterface, QueryRunner } from 'typeorm';
  * a timed-out answer (the database may have committed it) is not counted twice. Rows already
  * stored get a random one.
  */
-export class EventIds1765000000000 implements MigrationInterface {
-  name = 'EventIds1765000000000';
+export class EventIds1765100000000 implements MigrationInterface {
+  name = 'EventIds1765100000000';
 
   async up(q: QueryRunner): Promise<void> {
     for (const table of ['usage_events', 'audit_events']) {
