@@ -3,6 +3,7 @@ import { once } from 'node:events';
 import { pipeline, type Transform } from 'node:stream';
 import { createBrotliDecompress, createGunzip, createInflate } from 'node:zlib';
 import type { ServerResponse } from 'node:http';
+import type { AccessDetails } from '../common/logging';
 import { failureReason, upstreamUnavailable } from '../upstream/upstream-error';
 import { filterResponseHeaders } from '../upstream/upstream-headers';
 import type { UpstreamResponse } from '../upstream/upstream.client';
@@ -73,6 +74,7 @@ export class ResponseRelay {
     ex: Exchange,
     tried: readonly TriedKey[],
     abort: AbortController,
+    access: AccessDetails,
   ): Promise<ExchangeOutcome> {
     const target = ex.target!;
     const candidate = ex.candidate!;
@@ -111,6 +113,7 @@ export class ResponseRelay {
       sniffer.push(whole);
       const out = Buffer.concat([scrubber.push(whole), scrubber.flush()]);
       headers['content-length'] = String(out.length);
+      access.bytesOut = out.length;
       res.writeHead(up.statusCode, headers);
       res.end(out);
     } else {
@@ -119,16 +122,21 @@ export class ResponseRelay {
       if (sse) res.flushHeaders();
       // The usage chunk the proxy asked for on the client's behalf is counted, then dropped.
       const usageChunk = sse && target.hideUsageChunk ? new UsageChunkFilter() : undefined;
+      let sent = 0;
       try {
         for await (const chunk of body) {
           firstChunkAt ??= performance.now();
           sniffer.push(chunk);
           const out = scrubber.push(usageChunk ? usageChunk.push(chunk) : chunk);
+          sent += out.length;
           if (out.length && !res.write(out)) await once(res, 'drain', { signal: abort.signal });
         }
         const rest = usageChunk ? scrubber.push(usageChunk.flush()) : Buffer.alloc(0);
-        res.end(Buffer.concat([rest, scrubber.flush()]));
+        const last = Buffer.concat([rest, scrubber.flush()]);
+        access.bytesOut = sent + last.length;
+        res.end(last);
       } catch (e) {
+        access.bytesOut = sent;
         failure = abort.signal.aborted
           ? 'client_closed'
           : this.endBroken(res, target, e, sse, scrubber);

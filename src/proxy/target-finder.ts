@@ -1,9 +1,8 @@
 import { Inject, Injectable } from '@nestjs/common';
-import type { FastifyRequest } from 'fastify';
 import { AppError } from '../common/errors/app-error';
 import { APP_CONFIG, type AppConfig } from '../config/app-config';
 import { ProviderRegistryService } from '../providers/provider-registry.service';
-import { operationOf, type ProxyTarget } from './proxy-target';
+import { operationOf, type ProxyRequest, type ProxyTarget } from './proxy-target';
 import { findTopLevelModel, pickProvider, rewriteModel } from './model-prefix';
 import { askForStreamUsage } from './stream-usage';
 import { buildUpstreamUrl } from '../upstream/upstream-url';
@@ -23,11 +22,11 @@ export class TargetFinder {
     private readonly registry: ProviderRegistryService,
   ) {}
 
-  find(req: FastifyRequest): ProxyTarget {
+  find(req: ProxyRequest): ProxyTarget {
     const q = req.url.indexOf('?');
     const path = q < 0 ? req.url : req.url.slice(0, q);
     const search = q < 0 ? '' : req.url.slice(q);
-    const body = Buffer.isBuffer(req.body) && req.body.length ? req.body : undefined;
+    const body = req.body?.length ? req.body : undefined;
     const json = !!body && isJson(req.headers['content-type']);
 
     if (path.startsWith('/proxy/')) {
