@@ -108,10 +108,10 @@ export class ResponseRelay {
           (reason) => `${target.provider.name} failed mid-response (${reason})`,
         );
       }
-      const whole = Buffer.concat(parts);
+      const whole = parts.length === 1 ? parts[0] : Buffer.concat(parts);
       firstChunkAt = performance.now();
       sniffer.push(whole);
-      const out = Buffer.concat([scrubber.push(whole), scrubber.flush()]);
+      const out = scrubber.all(whole);
       headers['content-length'] = String(out.length);
       access.bytesOut = out.length;
       res.writeHead(up.statusCode, headers);

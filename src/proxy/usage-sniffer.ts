@@ -6,10 +6,15 @@ export interface TokenUsage {
   completionTokens?: number;
 }
 
-const lastNumber = (text: string, field: string): number | undefined => {
-  const re = new RegExp(`"${field}"\\s*:\\s*(\\d+)`, 'g');
+const FIELDS = ['prompt_tokens', 'input_tokens', 'completion_tokens', 'output_tokens'] as const;
+const PATTERNS = Object.fromEntries(
+  FIELDS.map((f) => [f, new RegExp(`"${f}"\\s*:\\s*(\\d+)`, 'g')]),
+) as Record<(typeof FIELDS)[number], RegExp>;
+
+const lastNumber = (text: string, field: (typeof FIELDS)[number]): number | undefined => {
+  if (!text.includes(field)) return undefined;
   let found: number | undefined;
-  for (const m of text.matchAll(re)) found = Number(m[1]);
+  for (const m of text.matchAll(PATTERNS[field])) found = Number(m[1]);
   return found;
 };
 
