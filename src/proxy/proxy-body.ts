@@ -1,4 +1,4 @@
-import type { IncomingMessage } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Readable } from 'node:stream';
 import { AppError } from '../common/errors/app-error';
 import { toAppError } from '../common/errors/to-app-error';
@@ -13,15 +13,24 @@ const tooLarge = (): AppError => toAppError({ code: 'FST_ERR_CTP_BODY_TOO_LARGE'
  * The raw bytes of a proxied request's body, read as Fastify's raw-body parser read them when it
  * served these routes, with the same answers: nothing for GET and HEAD or an empty body; 413
  * past `limit` (a declared length at once, decoded bytes as they come); a gzip, deflate or br
- * body decoded as it streams in, any other coding a 415 (and the connection closed, since the
- * body stays unread); 400 when the bytes do not match `content-length`. Resolves undefined when
- * there is no body.
+ * body decoded as it streams in, any other coding a 415; 400 when the bytes do not match
+ * `content-length`. Resolves undefined when there is no body. On any refusal `res` is told to
+ * close the connection: the client may still be sending a body nobody reads.
  */
 export async function readProxyBody(
   req: IncomingMessage,
+  res: ServerResponse,
   limit: number,
-  onUnread: () => void,
 ): Promise<Buffer | undefined> {
+  try {
+    return await read(req, limit);
+  } catch (e) {
+    res.setHeader('connection', 'close');
+    throw e;
+  }
+}
+
+async function read(req: IncomingMessage, limit: number): Promise<Buffer | undefined> {
   const headers = req.headers;
   if (BODYLESS.has(req.method ?? '')) return undefined;
   const declared = headers['content-length'];
@@ -33,10 +42,7 @@ export async function readProxyBody(
   let payload: Readable & { receivedEncodedLength?: number } = req;
   if (headers['content-encoding'] !== undefined) {
     const codings = parseContentEncoding(headers['content-encoding']);
-    if (codings instanceof AppError) {
-      onUnread();
-      throw codings;
-    }
+    if (codings instanceof AppError) throw codings;
     if (codings.length) payload = decodeBody(req, codings, limit);
   }
 

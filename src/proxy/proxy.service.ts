@@ -67,9 +67,7 @@ export class ProxyService {
     let outcome: ExchangeOutcome | undefined;
     try {
       if (refused) throw refused;
-      const body = await readProxyBody(raw, this.config.upstream.bodyLimit, () =>
-        res.setHeader('connection', 'close'),
-      );
+      const body = await readProxyBody(raw, res, this.config.upstream.bodyLimit);
       access.bytesIn = body?.length ?? 0;
       const req: ProxyRequest = { method: raw.method!, url: raw.url!, headers: raw.headers, body };
       const caller = await this.auth.authenticate(req.headers, {
@@ -215,15 +213,16 @@ export class ProxyService {
       res.destroy();
       return outcome;
     }
+    const body = openAiErrorBody(err);
+    access.bytesOut = Buffer.byteLength(body);
     const headers: Record<string, string> = {
       'content-type': 'application/json',
+      'content-length': String(access.bytesOut),
       'x-request-id': ex.requestId,
       ...err.headers,
     };
     if (ex.target) headers['x-byok-provider'] = ex.target.provider.id;
     if (ex.candidate) headers['x-byok-key-source'] = ex.candidate.source;
-    const body = openAiErrorBody(err);
-    access.bytesOut = Buffer.byteLength(body);
     res.writeHead(err.status, headers);
     res.end(body);
     return outcome;

@@ -14,6 +14,7 @@ import {
   type ScrubSecret,
   scrubText,
   secretsOf,
+  spellingsOf,
   type TriedKey,
 } from './key-scrubber';
 import type { ProxyTarget } from './proxy-target';
@@ -44,15 +45,18 @@ function decoded(up: UpstreamResponse): AsyncIterable<Buffer> {
 
 /**
  * A provider that echoes the key in a response header gets its hint there too, spelled `...abcd`
- * since header values must be Latin-1.
+ * since header values must be Latin-1. Every spelling of every key is looked for once per
+ * header; only a header that holds one is rewritten.
  */
 function scrubHeaders(headers: Record<string, string | string[]>, secrets: ScrubSecret[]): void {
-  const ascii = secrets.map((s) => ({ value: s.value, hint: s.hint.replace('…', '...') }));
+  const spellings = secrets.flatMap((s) => (s.value ? spellingsOf(s.value) : []));
+  let ascii: ScrubSecret[] | undefined;
   for (const [name, value] of Object.entries(headers)) {
     const text = Array.isArray(value) ? value.join('\n') : value;
-    // scrubText returns `text` itself when no spelling of any key (raw or JSON-escaped) is in it.
+    if (!spellings.some((v) => text.includes(v))) continue;
+    ascii ??= secrets.map((s) => ({ value: s.value, hint: s.hint.replace('…', '...') }));
     const clean = scrubText(text, ascii);
-    if (clean !== text) headers[name] = Array.isArray(value) ? clean.split('\n') : clean;
+    headers[name] = Array.isArray(value) ? clean.split('\n') : clean;
   }
 }
 

@@ -13,8 +13,11 @@ const PATTERNS = Object.fromEntries(
 
 const lastNumber = (text: string, field: (typeof FIELDS)[number]): number | undefined => {
   if (!text.includes(field)) return undefined;
+  // exec() on the shared global pattern: matchAll() would clone it on every call.
+  const re = PATTERNS[field];
+  re.lastIndex = 0;
   let found: number | undefined;
-  for (const m of text.matchAll(PATTERNS[field])) found = Number(m[1]);
+  for (let m = re.exec(text); m; m = re.exec(text)) found = Number(m[1]);
   return found;
 };
 
