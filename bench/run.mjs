@@ -30,7 +30,7 @@ const { values: args } = parseArgs({
 });
 if (args.help) {
   process.stdout.write(`node bench/run.mjs [--quick]
-       [--targets direct,bare,portkey,byok,byok-limits,usage-micro,byok-pg]
+       [--targets direct,bare,portkey,litellm,byok,byok-limits,usage-micro,byok-pg]
        [--log-levels warn,info] [--out bench/results/latest.md|quick.md] [--keep-logs]\n`);
   process.exit(0);
 }
@@ -56,14 +56,24 @@ const params = {
   micro: { iterations: 20_000, warmup: 2_000 },
   logLevels: (args['log-levels'] ?? (quick ? 'warn' : 'warn,info')).split(','),
 };
-const ALL = ['direct', 'bare', 'portkey', 'byok', 'byok-limits', 'usage-micro', 'byok-pg'];
+const ALL = [
+  'direct',
+  'bare',
+  'portkey',
+  'litellm',
+  'byok',
+  'byok-limits',
+  'usage-micro',
+  'byok-pg',
+];
 const wanted = new Set(
   (
-    args.targets ?? `direct,bare,portkey,byok,byok-limits,usage-micro${quick ? '' : ',byok-pg'}`
+    args.targets ??
+    `direct,bare,portkey,byok,byok-limits,usage-micro${quick ? '' : ',litellm,byok-pg'}`
   ).split(','),
 );
 const plan = [
-  ...['direct', 'bare', 'portkey']
+  ...['direct', 'bare', 'portkey', 'litellm']
     .filter((k) => wanted.has(k))
     .map((k) => ({ key: k, ...TARGETS[k] })),
   ...(wanted.has('byok')
@@ -90,6 +100,7 @@ const ctx = {
   dataDir: join(work, 'data'),
   stream: params.stream,
   // byok-proxy only: SIGUSR2 forces a full GC before each RSS reading (servers/gc-on-signal.mjs).
+  log: (msg) => log(msg),
   nodeArgs: ['--expose-gc', '--import', join(ROOT, 'bench/servers/gc-on-signal.mjs')],
   byokEnv: {},
 };

@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import jwt from 'jsonwebtoken';
 import { request } from 'undici';
 import { findBackingServers, startOpenBao, startPostgres } from './backing-servers.mjs';
+import { litellmTarget } from './litellm.mjs';
 import { ProcessError, freePort, start, stop, waitForHttp } from './processes.mjs';
 
 const require = createRequire(import.meta.url);
@@ -124,6 +125,8 @@ export const TARGETS = {
     },
   },
 };
+
+TARGETS.litellm = litellmTarget(PROVIDER_KEY, request_);
 
 /**
  * Per-user default limits so high that no request is ever refused, yet every request goes
