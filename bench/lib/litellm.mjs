@@ -74,8 +74,8 @@ export function litellmTarget(providerKey, request_) {
         LITELLM_LOG: 'ERROR',
         LITELLM_MODE: 'PRODUCTION',
         LITELLM_LOCAL_MODEL_COST_MAP: 'True',
-        DATABASE_URL: '',
       };
+      delete env.DATABASE_URL; // no database (an empty one is refused)
       const proc = start(
         'litellm',
         found.bin,
@@ -83,7 +83,7 @@ export function litellmTarget(providerKey, request_) {
         { env, cwd: ctx.work, logFile: join(ctx.logDir, 'litellm.log') },
       );
       const origin = `http://127.0.0.1:${port}`;
-      await waitForHttp(proc, `${origin}/health/liveliness`, 180_000);
+      await waitForHttp(proc, `${origin}/health/liveliness`, 300_000);
       return {
         proc,
         origin,
