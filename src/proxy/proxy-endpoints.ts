@@ -1,4 +1,4 @@
-import { Injectable } from '@nestjs/common';
+import { Injectable, Logger } from '@nestjs/common';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { badUrl, paramTooLong, MAX_PARAM_LENGTH } from '../common/http/router-errors';
 import { ProxyService } from './proxy.service';
@@ -15,6 +15,8 @@ const METHODS = new Set(['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'HEAD', 'OPTIO
  */
 @Injectable()
 export class ProxyEndpoints {
+  private readonly logger = new Logger('Proxy');
+
   constructor(private readonly proxy: ProxyService) {}
 
   /** Takes the request when it is the proxy's: true when taken. */
@@ -25,7 +27,12 @@ export class ProxyEndpoints {
     if (prefix === undefined || !METHODS.has(req.method ?? '')) return false;
     // What Fastify's router refused before a route ran (routerErrors), answered the same way.
     const refused = end - prefix > MAX_PARAM_LENGTH ? paramTooLong() : undecodable(url, end);
-    void this.proxy.handle(req, res, refused);
+    // handle() answers every failure itself; this is for a bug past that point (no framework
+    // above would catch it, and an unhandled rejection ends the process).
+    this.proxy.handle(req, res, refused).catch((e: unknown) => {
+      this.logger.error({ msg: 'proxy handler failed', err: { message: (e as Error).message } });
+      res.destroy();
+    });
     return true;
   }
 }
