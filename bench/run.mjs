@@ -30,7 +30,7 @@ const { values: args } = parseArgs({
 });
 if (args.help) {
   process.stdout.write(`node bench/run.mjs [--quick]
-       [--targets direct,bare,portkey,byok,byok-limits,usage-micro,byok-pg]
+       [--targets direct,bare,portkey,litellm,byok,byok-limits,usage-micro,byok-pg]
        [--log-levels warn,info] [--out bench/results/latest.md|quick.md] [--keep-logs]\n`);
   process.exit(0);
 }
@@ -56,14 +56,24 @@ const params = {
   micro: { iterations: 20_000, warmup: 2_000 },
   logLevels: (args['log-levels'] ?? (quick ? 'warn' : 'warn,info')).split(','),
 };
-const ALL = ['direct', 'bare', 'portkey', 'byok', 'byok-limits', 'usage-micro', 'byok-pg'];
+const ALL = [
+  'direct',
+  'bare',
+  'portkey',
+  'litellm',
+  'byok',
+  'byok-limits',
+  'usage-micro',
+  'byok-pg',
+];
 const wanted = new Set(
   (
-    args.targets ?? `direct,bare,portkey,byok,byok-limits,usage-micro${quick ? '' : ',byok-pg'}`
+    args.targets ??
+    `direct,bare,portkey,byok,byok-limits,usage-micro${quick ? '' : ',litellm,byok-pg'}`
   ).split(','),
 );
 const plan = [
-  ...['direct', 'bare', 'portkey']
+  ...['direct', 'bare', 'portkey', 'litellm']
     .filter((k) => wanted.has(k))
     .map((k) => ({ key: k, ...TARGETS[k] })),
   ...(wanted.has('byok')
@@ -89,7 +99,9 @@ const ctx = {
   logDir: join(work, 'logs'),
   dataDir: join(work, 'data'),
   stream: params.stream,
-  nodeArgs: [],
+  // byok-proxy only: SIGUSR2 forces a full GC before each RSS reading (servers/gc-on-signal.mjs).
+  log: (msg) => log(msg),
+  nodeArgs: ['--expose-gc', '--import', join(ROOT, 'bench/servers/gc-on-signal.mjs')],
   byokEnv: {},
 };
 mkdirSync(ctx.logDir);
@@ -117,6 +129,7 @@ const rows = plan.map((entry) => ({
   latency: [],
   ttfb: [],
   ttlb: [],
+  lag: [],
   rounds: Object.fromEntries(params.concurrency.map((c) => [c, []])),
 }));
 const live = () => rows.filter((r) => r.target && !r.result.error);
@@ -130,8 +143,12 @@ function fail(row, e) {
 
 const rss = (row) => (row.target?.proc ? rssMiB(row.target.proc.pid) : NaN);
 
-/** Median of 5 readings over 2 s: one reading lands anywhere in a GC cycle. */
+/**
+ * Median of 5 readings over 2 s: one reading lands anywhere in a GC cycle. byok-proxy runs a
+ * full GC first (SIGUSR2, see ctx.nodeArgs).
+ */
 async function settledRss(row) {
+  if (row.entry.byok) row.target.proc.child.kill('SIGUSR2');
   const readings = [];
   for (let i = 0; i < 5; i++) {
     await sleep(400);
@@ -151,6 +168,7 @@ async function startTarget(row) {
     row.target = await row.entry.start(ctx);
     row.result.proc = !!row.target.proc;
     row.result.startSeconds = (performance.now() - t0) / 1000;
+    row.result.readySeconds = row.target.readySeconds;
     log(`${row.entry.label}: ready in ${row.result.startSeconds.toFixed(1)} s`);
   } catch (e) {
     fail(row, e);
@@ -295,13 +313,30 @@ async function main() {
     });
     row.ttfb.push(...r.ttfb);
     row.ttlb.push(...r.ttlb);
+    row.lag.push(...r.lag);
   });
+
+  for (const row of live()) row.result.rss.end = rss(row);
+  // Start-up on an existing DATA_DIR (or database): each byok-proxy stopped and started again.
+  for (const row of live().filter((r) => r.target.restart)) {
+    try {
+      row.result.restartSeconds = await row.target.restart();
+      log(`${row.entry.label}: ready again in ${row.result.restartSeconds.toFixed(1)} s`);
+    } catch (e) {
+      // Its other numbers stand; the run still fails.
+      row.result.restartError = e.message;
+      log(`${row.entry.label}: restart FAILED: ${e.message}`);
+    }
+  }
 
   for (const row of live()) {
     const r = row.result;
-    r.rss.end = rss(row);
     r.latency = summarise(row.latency);
-    r.streaming = { ttfb: summarise(row.ttfb), ttlb: summarise(row.ttlb) };
+    r.streaming = {
+      ttfb: summarise(row.ttfb),
+      ttlb: summarise(row.ttlb),
+      lag: row.lag.length ? summarise(row.lag) : undefined,
+    };
     r.throughput = {};
     for (const c of params.concurrency) {
       const runs = row.rounds[c];
@@ -326,7 +361,7 @@ try {
 }
 
 const results = rows.map((r) => r.result);
-failed ||= results.some((r) => r.error) || !!micro?.error;
+failed ||= results.some((r) => r.error || r.restartError) || !!micro?.error;
 if (results.some((r) => r.latency) || micro?.modes) {
   const run = { meta: meta(), params, results, ...(micro ? { micro } : {}) };
   const md = render(run);

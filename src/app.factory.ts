@@ -1,4 +1,4 @@
-import { Logger as NestLogger, ValidationPipe } from '@nestjs/common';
+import { ValidationPipe } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { Logger } from 'nestjs-pino';
@@ -12,12 +12,15 @@ import { MAX_PARAM_LENGTH, routerErrors } from './common/http/router-errors';
 import { HttpErrorFilter } from './common/filters/http-error.filter';
 import { RouteMethods } from './common/routes/route-methods';
 import { clientErrors } from './common/http/client-errors';
+import { type FrontRoute, frontServer } from './common/http/front-server';
 import { requestDecoding } from './common/http/request-encoding';
 import { requestId } from './common/http/request-id';
+import { accessLog, stdoutDestination } from './common/logging';
 import type { AppConfig } from './config/app-config';
 import { secureDataDir, usesDataDir } from './config/data-dir';
 import { openDatabase } from './database/data-source';
 import { setupSwagger } from './openapi';
+import { ProxyEndpoints } from './proxy/proxy-endpoints';
 
 export interface CreateAppOptions {
   logDestination?: DestinationStream;
@@ -31,7 +34,11 @@ export async function createApp(
   // Before anything is written there: DATA_DIR (embedded database, generated secrets) is private.
   if (usesDataDir(config)) secureDataDir(config.dataDir);
   const database = await openDatabase(config);
+  const logDestination = opts.logDestination ?? stdoutDestination();
+  // /v1 and /proxy are taken by the proxy before Fastify sees them (ProxyEndpoints).
+  const front: { proxy?: FrontRoute } = {};
   const adapter = new FastifyAdapter({
+    serverFactory: frontServer(accessLog(config, logDestination), () => front.proxy),
     bodyLimit: config.upstream.bodyLimit,
     genReqId: requestId,
     trustProxy: false,
@@ -41,11 +48,13 @@ export async function createApp(
     clientErrorHandler: clientErrors,
   });
   const app = await NestFactory.create<NestFastifyApplication>(
-    AppModule.forRoot({ config, database, logDestination: opts.logDestination }),
+    AppModule.forRoot({ config, database, logDestination }),
     adapter,
     { bufferLogs: true, rawBody: true, abortOnError: false },
   );
   app.useLogger(app.get(Logger));
+  const proxy = app.get(ProxyEndpoints);
+  front.proxy = (req, res) => proxy.take(req, res);
   // Before app.init() registers the routes: the /api routes' methods, for 405 with Allow.
   app.useGlobalFilters(new HttpErrorFilter(RouteMethods.track(app.getHttpAdapter().getInstance())));
   // /api JSON bodies: Fastify's parser behind a nesting-depth limit (the proxy routes keep
@@ -79,22 +88,8 @@ export async function createApp(
   // /api takes JSON only: anything else is a 415 that says so (the proxy routes take any type).
   fastify.removeContentTypeParser('text/plain');
   // gzip, deflate and br request bodies are decoded before any parser sees them, the body limit
-  // counting decoded bytes; other codings are a 415. Added before app.init(), so the proxy's
-  // encapsulated context (registered there) inherits it: one hook for /api, /v1 and /proxy.
+  // counting decoded bytes; other codings are a 415 (the proxy reads its own: readProxyBody).
   fastify.addHook('preParsing', requestDecoding(config.upstream.bodyLimit));
-  // One access line per /api, health and page request (the proxy routes write their own).
-  const access = new NestLogger('Http');
-  fastify.addHook('onResponse', (req, reply, done) => {
-    access.log({
-      msg: 'request',
-      reqId: req.id,
-      method: req.method,
-      path: req.url.split('?')[0],
-      status: reply.statusCode,
-      ms: Math.round(reply.elapsedTime),
-    });
-    done();
-  });
   fastify.addHook('onSend', (req, reply, payload, done) => {
     void reply.header('x-request-id', req.id);
     done(null, payload);

@@ -23,8 +23,8 @@ import { WebModule } from './web/web.module';
 export interface AppModuleOptions {
   config: AppConfig;
   database: DatabaseHandle;
-  /** Where JSON logs go (stdout when unset); tests capture them to prove nothing leaks. */
-  logDestination?: DestinationStream;
+  /** Where JSON logs go; tests capture them to prove nothing leaks. */
+  logDestination: DestinationStream;
 }
 
 @Module({})

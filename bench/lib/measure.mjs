@@ -63,9 +63,14 @@ export async function latency(target, { warmup, requests }) {
   return samples;
 }
 
+const STAMPED = /chatcmpl-bench-t(\d+)/g;
+const wallUs = () => (performance.timeOrigin + performance.now()) * 1000;
+
 /**
  * Streaming: sequential SSE requests through one keep-alive connection; time to the first
- * body byte (TTFB) and to the last (TTLB), from before the request is written.
+ * body byte (TTFB) and to the last (TTLB), from before the request is written; and for every
+ * chunk, how long after the double wrote it (the wall-clock stamp in its id) it reached the
+ * client (`lag`: through a proxy, minus direct's, is what the proxy held it).
  */
 export async function streaming(target, { warmup, streams }) {
   const client = new Client(target.origin, { pipelining: 1, keepAliveTimeout: 60_000 });
@@ -77,26 +82,33 @@ export async function streaming(target, { warmup, streams }) {
   };
   const ttfb = [];
   const ttlb = [];
+  const lag = [];
   try {
     for (let i = 0; i < warmup + streams; i++) {
       const t0 = process.hrtime.bigint();
       const res = await client.request(opts);
       let first;
       let text = '';
+      const lags = [];
       for await (const chunk of res.body) {
+        const at = wallUs();
         first ??= process.hrtime.bigint();
-        text += chunk.toString('utf8');
+        const part = chunk.toString('utf8');
+        text += part;
+        // A chunk that splits a stamp is rare (10 short events); such a chunk is not counted.
+        for (const m of part.matchAll(STAMPED)) lags.push(at - Number(m[1]));
       }
       const last = process.hrtime.bigint();
       check(target, res.statusCode, text, true);
       if (i < warmup) continue;
       ttfb.push(Number((first - t0) / NS_PER_US));
       ttlb.push(Number((last - t0) / NS_PER_US));
+      lag.push(...lags);
     }
   } finally {
     await client.close();
   }
-  return { ttfb, ttlb };
+  return { ttfb, ttlb, lag };
 }
 
 function cannon(target, opts) {

@@ -17,11 +17,21 @@ const table = (head, rows) =>
     ...rows.map((r) => `| ${r.join(' | ')} |`),
   ].join('\n');
 
+/** Issue 16's targets (round 2; issue 5's were the first round). */
 export const TARGET_LIMITS = {
-  addedP50OverBareUs: 300,
-  addedP99OverBareUs: 1000,
-  c64VsBare: 0.6,
-  ttfbOverheadUs: 1000,
+  addedP50OverBareUs: 100,
+  addedP99OverBareUs: 500,
+  c64VsBare: 0.7,
+  /** Throughput at LOG_LEVEL=info may cost this much against warn. */
+  infoCostPct: 5,
+  /** Stream TTFB overhead over direct: at most bare's plus this. */
+  ttfbOverBareUs: 200,
+  /** A chunk's added delay (p99 of its lag, minus direct's). */
+  chunkLagUs: 500,
+  rssEmbeddedMiB: 200,
+  rssServersMiB: 120,
+  firstStartSeconds: 8,
+  restartSeconds: 3,
   rssGrowthPct: 10,
   /** Issue 8: what limits and usage recording add to a request, p50. */
   limitsAndUsageP50Us: 100,
@@ -163,9 +173,11 @@ function rssCell(r) {
   return `${mib(r.rss?.end)} at end`;
 }
 
-/** byok-proxy against the targets of issue 5; each row: [what, measured, limit, verdict]. */
-export function checkTargets(r, bare, direct) {
+/** byok-proxy against the targets of issue 16; each row: [what, measured, limit, verdict]. */
+export function checkTargets(r, by) {
+  const { bare, direct } = by;
   const L = TARGET_LIMITS;
+  const servers = r.key.startsWith('byok-pg');
   const rows = [];
   const verdict = (ok, miss) =>
     ok === undefined ? 'not measured' : ok ? 'met' : `missed by ${miss}`;
@@ -176,7 +188,30 @@ export function checkTargets(r, bare, direct) {
       limit,
       verdict(Number.isFinite(value) ? ok : undefined, miss),
     ]);
+  const times = (v) => `${v.toFixed(2)}×`;
+  const secs = (v) => `${v.toFixed(1)} s`;
 
+  const c64 = r.throughput?.[64]?.rps / bare?.throughput?.[64]?.rps;
+  add(
+    'throughput at c=64 vs `bare`',
+    c64,
+    `≥ ${L.c64VsBare}×`,
+    c64 >= L.c64VsBare,
+    times(L.c64VsBare - c64),
+    times,
+  );
+  const warn = by[r.key.replace(/-info$/, '-warn')];
+  if (r.key.endsWith('-info') && warn) {
+    const cost = (1 - r.throughput?.[64]?.rps / warn.throughput?.[64]?.rps) * 100;
+    add(
+      'throughput cost of LOG_LEVEL=info against warn (c=64)',
+      cost,
+      `≤ ${L.infoCostPct} %`,
+      cost <= L.infoCostPct,
+      `${(cost - L.infoCostPct).toFixed(1)} points`,
+      pct,
+    );
+  }
   const p50 = r.latency?.p50 - bare?.latency?.p50;
   add(
     'added p50 over `bare` (sequential)',
@@ -195,23 +230,33 @@ export function checkTargets(r, bare, direct) {
     us(p99 - L.addedP99OverBareUs),
     plusUs,
   );
-  const c64 = r.throughput?.[64]?.rps / bare?.throughput?.[64]?.rps;
-  add(
-    'throughput at c=64 vs `bare`',
-    c64,
-    `≥ ${L.c64VsBare}×`,
-    c64 >= L.c64VsBare,
-    `${(L.c64VsBare - c64).toFixed(2)}×`,
-    (v) => `${v.toFixed(2)}×`,
-  );
   const ttfb = r.streaming?.ttfb.p50 - direct?.streaming?.ttfb.p50;
+  const ttfbLimit = bare?.streaming?.ttfb.p50 - direct?.streaming?.ttfb.p50 + L.ttfbOverBareUs;
   add(
-    'streaming TTFB overhead over `direct` (p50)',
+    'stream TTFB overhead over `direct` (p50)',
     ttfb,
-    `≤ ${us(L.ttfbOverheadUs)}`,
-    ttfb <= L.ttfbOverheadUs,
-    us(ttfb - L.ttfbOverheadUs),
+    `≤ bare's + ${us(L.ttfbOverBareUs)} (${plusUs(ttfbLimit)})`,
+    ttfb <= ttfbLimit,
+    us(ttfb - ttfbLimit),
     plusUs,
+  );
+  const lag = r.streaming?.lag?.p99 - direct?.streaming?.lag?.p99;
+  add(
+    'added delay of each stream chunk over `direct` (p99)',
+    lag,
+    `≤ ${us(L.chunkLagUs)}`,
+    lag <= L.chunkLagUs,
+    us(lag - L.chunkLagUs),
+    plusUs,
+  );
+  const rssLimit = servers ? L.rssServersMiB : L.rssEmbeddedMiB;
+  add(
+    'RSS after 100k requests (after a full GC)',
+    r.rss?.after100k,
+    `≤ ${rssLimit} MiB`,
+    r.rss?.after100k <= rssLimit,
+    mib(r.rss?.after100k - rssLimit),
+    mib,
   );
   const g = rssGrowth(r);
   add(
@@ -222,15 +267,33 @@ export function checkTargets(r, bare, direct) {
     `${(g - L.rssGrowthPct).toFixed(1)} points`,
     pct,
   );
+  if (!servers) {
+    add(
+      'ready (`/readyz` 200) on a first start',
+      r.readySeconds,
+      `≤ ${L.firstStartSeconds} s`,
+      r.readySeconds <= L.firstStartSeconds,
+      secs(r.readySeconds - L.firstStartSeconds),
+      secs,
+    );
+    add(
+      'ready again on the existing `DATA_DIR`',
+      r.restartSeconds,
+      `≤ ${L.restartSeconds} s`,
+      r.restartSeconds <= L.restartSeconds,
+      secs(r.restartSeconds - L.restartSeconds),
+      secs,
+    );
+  }
   return rows;
 }
 
 function notesOf(run) {
   const notes = [];
-  const boots = run.results.filter((r) => r.byok && r.startSeconds);
+  const boots = run.results.filter((r) => r.byok && r.readySeconds);
   if (boots.length)
     notes.push(
-      `byok-proxy start-up on a fresh database (create it, migrate, store the key): ${boots.map((r) => `${r.label} ${r.startSeconds.toFixed(1)} s`).join(', ')}.`,
+      `byok-proxy start-up until \`/readyz\` answers 200 (polled every 100 ms; all byok-proxy processes boot at once, so a first start shares the CPU with the others), on a fresh database (create it, migrate) → on the existing one (stopped and started again at the end of the run, alone): ${boots.map((r) => `${r.label} ${r.readySeconds.toFixed(1)} s → ${Number.isFinite(r.restartSeconds) ? `${r.restartSeconds.toFixed(1)} s` : `failed (${r.restartError ?? 'not run'})`}`).join(', ')}.`,
     );
   if (run.results.some((r) => r.byok))
     notes.push(
@@ -311,8 +374,8 @@ export function render(run) {
   );
 
   for (const r of ok.filter((x) => x.byok)) {
-    out.push(`**Targets of issue 5 — ${r.label}**`, '');
-    out.push(table(['target', 'measured', 'limit', 'verdict'], checkTargets(r, bare, direct)), '');
+    out.push(`**Targets of issue 16 — ${r.label}**`, '');
+    out.push(table(['target', 'measured', 'limit', 'verdict'], checkTargets(r, by)), '');
   }
   out.push(...limitsCostSection(run));
 
@@ -352,7 +415,16 @@ export function render(run) {
     `Streaming (${run.params.streaming.rounds} × ${run.params.streaming.streams} sequential streams per target, ${run.params.stream.chunks} chunks ${run.params.stream.chunkDelayMs} ms apart):`,
     '',
     table(
-      ['target', 'TTFB p50', 'TTFB p99', 'TTFB overhead p50 / p99', 'TTLB p50', 'TTLB p99'],
+      [
+        'target',
+        'TTFB p50',
+        'TTFB p99',
+        'TTFB overhead p50 / p99',
+        'TTLB p50',
+        'TTLB p99',
+        'chunk lag p50 / p99',
+        'added chunk lag p50 / p99',
+      ],
       ok.map((r) => [
         r.label,
         us(r.streaming.ttfb.p50),
@@ -362,12 +434,16 @@ export function render(run) {
           : `${plusUs(r.streaming.ttfb.p50 - direct?.streaming?.ttfb.p50)} / ${plusUs(r.streaming.ttfb.p99 - direct?.streaming?.ttfb.p99)}`,
         us(r.streaming.ttlb.p50),
         us(r.streaming.ttlb.p99),
+        r.streaming.lag ? `${us(r.streaming.lag.p50)} / ${us(r.streaming.lag.p99)}` : '—',
+        r.key === 'direct' || !r.streaming.lag
+          ? '—'
+          : `${plusUs(r.streaming.lag.p50 - direct?.streaming?.lag?.p50)} / ${plusUs(r.streaming.lag.p99 - direct?.streaming?.lag?.p99)}`,
       ]),
     ),
     '',
   );
   out.push(
-    'Memory (VmRSS of the proxy process; after 10k / 100k: median of 5 readings over 2 s once the load stopped):',
+    'Memory (VmRSS of the proxy process; after 10k / 100k: median of 5 readings over 2 s once the load stopped, byok-proxy after a forced full GC):',
     '',
     table(
       ['target', 'ready', 'after 10k', 'after 100k', 'growth 10k → 100k', 'end of run'],

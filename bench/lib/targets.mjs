@@ -6,7 +6,8 @@ import { join } from 'node:path';
 import jwt from 'jsonwebtoken';
 import { request } from 'undici';
 import { findBackingServers, startOpenBao, startPostgres } from './backing-servers.mjs';
-import { ProcessError, freePort, start, waitForHttp } from './processes.mjs';
+import { litellmTarget } from './litellm.mjs';
+import { ProcessError, freePort, start, stop, waitForHttp } from './processes.mjs';
 
 const require = createRequire(import.meta.url);
 export const ROOT = new URL('../..', import.meta.url).pathname.replace(/\/$/, '');
@@ -125,6 +126,8 @@ export const TARGETS = {
   },
 };
 
+TARGETS.litellm = litellmTarget(PROVIDER_KEY, request_);
+
 /**
  * Per-user default limits so high that no request is ever refused, yet every request goes
  * through limit admission (the rpm counter) and every response's tokens and cost are counted
@@ -185,20 +188,34 @@ export function byokTarget(logLevel, { servers = false, limits = false } = {}) {
         ...ctx.byokEnv,
       };
       const name = `byok-proxy-${kind}${logLevel}`;
-      const proc = start(name, node, [...ctx.nodeArgs, join(ROOT, 'dist/main.js')], {
-        env,
-        cwd: ROOT,
-        logFile: join(ctx.logDir, `${name}.log`),
-      });
+      const launch = async (run) => {
+        const t0 = performance.now();
+        const proc = start(`${name}${run}`, node, [...ctx.nodeArgs, join(ROOT, 'dist/main.js')], {
+          env,
+          cwd: ROOT,
+          logFile: join(ctx.logDir, `${name}${run}.log`),
+        });
+        await waitForHttp(proc, `${origin}/readyz`, 180_000);
+        return { proc, readySeconds: (performance.now() - t0) / 1000 };
+      };
       const origin = `http://127.0.0.1:${port}`;
-      await waitForHttp(proc, `${origin}/healthz`, 180_000);
+      const { proc, readySeconds } = await launch('');
       const token = jwt.sign({ sub: 'bench' }, JWT_SECRET, { algorithm: 'HS256', expiresIn: '6h' });
       await storeKey(origin, token);
-      return {
+      const target = {
         proc,
         origin,
+        readySeconds,
+        /** Stops it and starts it again on the same DATA_DIR: seconds until /readyz is 200. */
+        async restart() {
+          await stop(target.proc, 30_000);
+          const again = await launch('-restart');
+          target.proc = again.proc;
+          return again.readySeconds;
+        },
         ...request_({ authorization: `Bearer ${token}` }, 'openai/gpt-4o-mini'),
       };
+      return target;
     },
   };
 }

@@ -41,19 +41,28 @@ const completion = Buffer.from(
 );
 const jsonHeaders = { 'content-type': 'application/json', 'content-length': completion.length };
 
+// Each SSE chunk's id carries the wall-clock time it was written, in µs
+// (`chatcmpl-bench-t<µs>`), so a client can tell how long the chunk took to reach it.
+const STAMP = '@STAMP@';
+const wallUs = () => Math.round((performance.timeOrigin + performance.now()) * 1000);
+
 const sseChunk = (i) => {
   const last = i === chunks - 1;
   const chunk = {
-    id: 'chatcmpl-bench',
+    id: `chatcmpl-bench-t${STAMP}`,
     object: 'chat.completion.chunk',
     created: CREATED,
     model: 'gpt-4o-mini',
     choices: [{ index: 0, delta: { content: `word${i} ` }, finish_reason: last ? 'stop' : null }],
   };
   if (last) chunk.usage = { prompt_tokens: 9, completion_tokens: chunks, total_tokens: 9 + chunks };
-  return Buffer.from(`data: ${JSON.stringify(chunk)}\n\n${last ? 'data: [DONE]\n\n' : ''}`);
+  const [head, tail] = `data: ${JSON.stringify(chunk)}\n\n${last ? 'data: [DONE]\n\n' : ''}`.split(
+    STAMP,
+  );
+  return { head: Buffer.from(head), tail: Buffer.from(tail) };
 };
 const sseChunks = Array.from({ length: chunks }, (_, i) => sseChunk(i));
+const stamped = ({ head, tail }) => Buffer.concat([head, Buffer.from(String(wallUs())), tail]);
 const unauthorized = Buffer.from(
   JSON.stringify({
     error: {
@@ -75,7 +84,7 @@ function stream(res) {
   let i = 0;
   const next = () => {
     if (res.destroyed) return;
-    res.write(sseChunks[i]);
+    res.write(stamped(sseChunks[i]));
     i += 1;
     if (i < chunks) setTimeout(next, delayMs);
     else res.end();

@@ -1,8 +1,9 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { RequestMethod } from '@nestjs/common';
 import type { Params } from 'nestjs-pino';
-import type { DestinationStream } from 'pino';
+import { destination as pinoDestination, type DestinationStream, pino } from 'pino';
+import { pinoHttp } from 'pino-http';
 import type { AppConfig } from '../config/app-config';
+import { requestId } from './http/request-id';
 
 /** Paths that can never be printed, whatever a caller logs by mistake. */
 export const REDACT_PATHS = [
@@ -22,14 +23,24 @@ export const REDACT_PATHS = [
 type Req = IncomingMessage & { id?: unknown };
 
 /**
- * nestjs-pino options: one JSON line per request with an allow-list of fields (never headers,
- * never bodies, never the query string, which can carry keys for some providers).
+ * stdout, written asynchronously: a log line never waits for the write (pino flushes what is
+ * buffered when the process exits).
  */
-export function loggerParams(config: AppConfig, destination?: DestinationStream): Params {
+export function stdoutDestination(): DestinationStream {
+  return pinoDestination({ dest: 1, sync: false });
+}
+
+/**
+ * nestjs-pino options: the application's logger (Nest's Logger writes through it). Request
+ * lines come from accessLog, not from its middleware, which only gives /api code its request
+ * context.
+ */
+export function loggerParams(config: AppConfig, destination: DestinationStream): Params {
   const options = {
     level: config.logLevel,
     redact: { paths: REDACT_PATHS, censor: '[redacted]' },
     genReqId: (req: Req) => (typeof req.id === 'string' ? req.id : ''),
+    autoLogging: false,
     customProps: () => ({}),
     serializers: {
       req: (req: Req & { method?: string; url?: string }) => ({
@@ -37,21 +48,74 @@ export function loggerParams(config: AppConfig, destination?: DestinationStream)
         method: req.method,
         path: (req.url ?? '').split('?')[0],
       }),
-      res: (res: ServerResponse) => ({ statusCode: res.statusCode }),
     },
-    customSuccessMessage: (req: Req & { method?: string }, res: ServerResponse) =>
-      `${req.method} ${res.statusCode}`,
-    customErrorMessage: (req: Req & { method?: string }, res: ServerResponse) =>
-      `${req.method} ${res.statusCode}`,
   };
-  return {
-    pinoHttp: destination ? [options, destination] : options,
-    // The proxy routes hijack their reply and write their own access line (UsageRecorder); the
-    // HTTP-logging middleware there only cost time on the hot path.
-    exclude: [
-      { path: 'v1', method: RequestMethod.ALL },
-      { path: 'v1/*path', method: RequestMethod.ALL },
-      { path: 'proxy/*path', method: RequestMethod.ALL },
-    ],
+  return { pinoHttp: [options, destination] };
+}
+
+/** What the proxy adds to a request's access line; filled in as the exchange goes. */
+export interface AccessDetails {
+  caller?: string;
+  provider?: string;
+  model?: string;
+  keySource?: string;
+  keyHint?: string;
+  bytesIn?: number;
+  bytesOut?: number;
+}
+
+const DETAILS = Symbol('accessDetails');
+type WithDetails = ServerResponse & { [DETAILS]?: AccessDetails };
+
+/** The access details of a response, created on first use. */
+export function accessDetails(res: ServerResponse): AccessDetails {
+  return ((res as WithDetails)[DETAILS] ??= {});
+}
+
+/**
+ * One JSON line per request (every route: /v1, /proxy, /api, health, pages), written by pino-http
+ * when the response finishes or the connection closes: request id, method, path (never the query
+ * string), status, duration, bytes in and out, and for proxied requests the caller, provider,
+ * model and which key answered (source and hint, never the key). Fields are an allow-list, so the
+ * line needs no redaction pass. Undefined when info is not logged: nothing runs per request then.
+ */
+export function accessLog(
+  config: AppConfig,
+  destination: DestinationStream,
+): ((req: IncomingMessage, res: ServerResponse) => void) | undefined {
+  const logger = pino({ level: config.logLevel }, destination);
+  if (!logger.isLevelEnabled('info')) return undefined;
+  const line = (req: Req, res: ServerResponse, ms: number) => {
+    const d = (res as WithDetails)[DETAILS];
+    const length = res.getHeader('content-length');
+    return {
+      reqId: req.id,
+      method: req.method,
+      path: (req.url ?? '').split('?', 1)[0],
+      status: res.statusCode,
+      ms,
+      caller: d?.caller,
+      provider: d?.provider,
+      model: d?.model,
+      keySource: d?.keySource,
+      keyHint: d?.keyHint,
+      bytesIn: d?.bytesIn ?? (Number(req.headers['content-length']) || 0),
+      bytesOut: d?.bytesOut ?? (length === undefined ? undefined : Number(length)),
+      aborted: res.writableFinished ? undefined : true,
+    };
   };
+  return pinoHttp({
+    logger,
+    genReqId: requestId,
+    wrapSerializers: false,
+    // pino-http binds the request to a child logger; nothing of it is printed.
+    serializers: { req: () => undefined },
+    customLogLevel: (_req, res, err) => (err || res.statusCode >= 500 ? 'error' : 'info'),
+    customSuccessObject: (req, res, val: { responseTime: number }) =>
+      line(req, res, val.responseTime),
+    customErrorObject: (req, res, _err, val: { responseTime: number }) =>
+      line(req, res, val.responseTime),
+    customSuccessMessage: () => 'request',
+    customErrorMessage: () => 'request',
+  });
 }

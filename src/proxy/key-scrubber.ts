@@ -45,6 +45,8 @@ export const secretsOf = (keys: readonly TriedKey[]): ScrubSecret[] =>
 export interface Scrubber {
   push(chunk: Buffer): Buffer;
   flush(): Buffer;
+  /** A whole body at once (push and flush in one pass, nothing held). */
+  all(body: Buffer): Buffer;
 }
 
 const EMPTY = Buffer.alloc(0);
@@ -65,7 +67,7 @@ interface Pattern {
  */
 export function createScrubber(secrets: readonly ScrubSecret[]): Scrubber {
   const patterns = toPatterns(secrets);
-  if (!patterns.length) return { push: (chunk) => chunk, flush: () => EMPTY };
+  if (!patterns.length) return { push: (chunk) => chunk, flush: () => EMPTY, all: (body) => body };
 
   const maxLen = patterns[0].bytes.length;
   const firstBytes = new Uint8Array(256);
@@ -129,6 +131,12 @@ export function createScrubber(secrets: readonly ScrubSecret[]): Scrubber {
       covered = 0;
       return out;
     },
+    all(body) {
+      const out = scrub(pending.length ? Buffer.concat([pending, body]) : body, true);
+      pending = EMPTY;
+      covered = 0;
+      return out;
+    },
   };
 }
 
@@ -136,9 +144,7 @@ export function createScrubber(secrets: readonly ScrubSecret[]): Scrubber {
 export function scrubText(text: string, secrets: readonly ScrubSecret[]): string {
   if (!secrets.some((s) => s.value && spellingsOf(s.value).some((v) => text.includes(v))))
     return text;
-  const scrubber = createScrubber(secrets);
-  const head = scrubber.push(Buffer.from(text, 'utf8'));
-  return Buffer.concat([head, scrubber.flush()]).toString('utf8');
+  return createScrubber(secrets).all(Buffer.from(text, 'utf8')).toString('utf8');
 }
 
 function toPatterns(secrets: readonly ScrubSecret[]): Pattern[] {

@@ -1,5 +1,4 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import type { FastifyRequest } from 'fastify';
 import type { ServerResponse } from 'node:http';
 import type { Caller } from '../auth/caller';
 import { APP_CONFIG, type AppConfig } from '../config/app-config';
@@ -10,6 +9,7 @@ import { buildUpstreamHeaders } from '../upstream/upstream-headers';
 import { buildUpstreamUrl } from '../upstream/upstream-url';
 import { UpstreamClient } from '../upstream/upstream.client';
 import type { Exchange } from './exchange';
+import type { ProxyRequest } from './proxy-target';
 import { scrubText, secretsOf } from './key-scrubber';
 
 interface Model {
@@ -33,12 +33,7 @@ export class ModelsLister {
     private readonly upstream: UpstreamClient,
   ) {}
 
-  async list(
-    caller: Caller,
-    req: FastifyRequest,
-    res: ServerResponse,
-    ex: Exchange,
-  ): Promise<void> {
+  async list(caller: Caller, req: ProxyRequest, res: ServerResponse, ex: Exchange): Promise<void> {
     const providers = this.registry
       .list()
       .filter((p) => !caller.providers || caller.providers.includes(p.id));
@@ -55,7 +50,7 @@ export class ModelsLister {
   private async modelsOf(
     caller: Caller,
     provider: ProviderRecord,
-    req: FastifyRequest,
+    req: ProxyRequest,
   ): Promise<Model[] | undefined> {
     const [key] = await this.resolver.resolve(caller, provider.id);
     if (!key) return undefined;

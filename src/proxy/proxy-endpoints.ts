@@ -1,37 +1,65 @@
-import { Inject, Injectable, type OnModuleInit } from '@nestjs/common';
-import { HttpAdapterHost } from '@nestjs/core';
-import type { FastifyInstance } from 'fastify';
-import { APP_CONFIG, type AppConfig } from '../config/app-config';
+import { Injectable, Logger } from '@nestjs/common';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { badUrl, paramTooLong, MAX_PARAM_LENGTH } from '../common/http/router-errors';
 import { ProxyService } from './proxy.service';
 
-const METHODS = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'HEAD', 'OPTIONS'] as const;
+const METHODS = new Set(['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'HEAD', 'OPTIONS']);
 
 /**
- * Registers `/v1/*` and `/proxy/*` as plain Fastify routes in their own encapsulated context:
- * any content type is taken as raw bytes (JSON is never parsed and re-serialised unless the
- * model prefix must be stripped), with PROXY_BODY_LIMIT, and none of the /api pipeline runs on
- * the hot path. ProxyService hijacks the reply and writes the OpenAI-shaped answer itself.
+ * `/v1`, `/v1/*` and `/proxy/*`, taken straight from the HTTP server's request listener
+ * (frontServer) before Fastify sees them: no router, hooks, content-type parsers or reply object
+ * on the hot path. The body is read as raw bytes (readProxyBody: any content type,
+ * PROXY_BODY_LIMIT, request encodings) and ProxyService writes the OpenAI-shaped answer itself.
+ * Anything else, a proxy path with another method included, goes to Fastify (a 404 in the
+ * OpenAI envelope there, as before).
  */
 @Injectable()
-export class ProxyEndpoints implements OnModuleInit {
-  constructor(
-    private readonly host: HttpAdapterHost,
-    private readonly proxy: ProxyService,
-    @Inject(APP_CONFIG) private readonly config: AppConfig,
-  ) {}
+export class ProxyEndpoints {
+  private readonly logger = new Logger('Proxy');
 
-  onModuleInit(): void {
-    const fastify = this.host.httpAdapter.getInstance<FastifyInstance>();
-    const bodyLimit = this.config.upstream.bodyLimit;
-    void fastify.register((instance, _opts, done) => {
-      instance.removeAllContentTypeParsers();
-      instance.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit }, (_req, body, next) =>
-        next(null, body),
-      );
-      const handler = this.proxy.handle.bind(this.proxy);
-      for (const url of ['/v1', '/v1/*', '/proxy/*'])
-        instance.route({ method: [...METHODS], url, bodyLimit, handler });
-      done();
+  constructor(private readonly proxy: ProxyService) {}
+
+  /** Takes the request when it is the proxy's: true when taken. */
+  take(req: IncomingMessage, res: ServerResponse): boolean {
+    const url = req.url ?? '';
+    const end = pathEnd(url);
+    const prefix = proxyPrefix(url, end);
+    if (prefix === undefined || !METHODS.has(req.method ?? '')) return false;
+    // What Fastify's router refused before a route ran (routerErrors), answered the same way.
+    const refused = end - prefix > MAX_PARAM_LENGTH ? paramTooLong() : undecodable(url, end);
+    // handle() answers every failure itself; this is for a bug past that point (no framework
+    // above would catch it, and an unhandled rejection ends the process).
+    this.proxy.handle(req, res, refused).catch((e: unknown) => {
+      this.logger.error({ msg: 'proxy handler failed', err: { message: (e as Error).message } });
+      res.destroy();
     });
+    return true;
+  }
+}
+
+/** Where the path ends: at `?` or `#`, as the router reads it. */
+function pathEnd(url: string): number {
+  for (let i = 0; i < url.length; i++) {
+    const c = url.charCodeAt(i);
+    if (c === 0x3f || c === 0x23) return i;
+  }
+  return url.length;
+}
+
+/** The length of `/v1/` or `/proxy/` when the path is a proxy path (`/v1` alone: 3). */
+function proxyPrefix(url: string, end: number): number | undefined {
+  if (url.startsWith('/v1/')) return 4;
+  if (url.startsWith('/proxy/')) return 7;
+  return end === 3 && url.startsWith('/v1') ? 3 : undefined;
+}
+
+function undecodable(url: string, end: number) {
+  const path = url.slice(0, end);
+  if (!path.includes('%')) return undefined;
+  try {
+    decodeURIComponent(path);
+    return undefined;
+  } catch {
+    return badUrl();
   }
 }

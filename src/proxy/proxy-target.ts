@@ -1,5 +1,15 @@
+import type { IncomingHttpHeaders } from 'node:http';
 import type { GenAiOperation } from '../metrics/labels';
 import type { ProviderRecord } from '../providers/provider.schema';
+
+/** A proxied request as it arrived: the body read whole, raw bytes (undefined when empty). */
+export interface ProxyRequest {
+  method: string;
+  /** The request target as sent: path and query, still percent-encoded. */
+  url: string;
+  headers: IncomingHttpHeaders;
+  body?: Buffer;
+}
 
 /** Where one proxied request goes, decided before any key is touched. */
 export interface ProxyTarget {

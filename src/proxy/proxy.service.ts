@@ -1,11 +1,12 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import type { FastifyReply, FastifyRequest } from 'fastify';
-import type { ServerResponse } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Authenticator } from '../auth/authenticator';
 import type { Caller } from '../auth/caller';
 import { AppError } from '../common/errors/app-error';
 import { toAppError } from '../common/errors/to-app-error';
 import { openAiErrorBody } from '../common/filters/http-error.filter';
+import { requestId } from '../common/http/request-id';
+import { type AccessDetails, accessDetails } from '../common/logging';
 import { APP_CONFIG, type AppConfig } from '../config/app-config';
 import { KeyHealth } from '../keys/key-health';
 import { type KeyCandidate, KeyResolver, readSecret } from '../keys/key-resolver';
@@ -18,7 +19,8 @@ import { type Exchange, type ExchangeOutcome, usageEventOf } from './exchange';
 import { scrubText, secretsOf, type TriedKey } from './key-scrubber';
 import { Admission } from './admission';
 import { ModelsLister } from './models-lister';
-import type { ProxyTarget } from './proxy-target';
+import { readProxyBody } from './proxy-body';
+import type { ProxyRequest, ProxyTarget } from './proxy-target';
 import { ResponseRelay } from './response-relay';
 import { TargetFinder } from './target-finder';
 
@@ -50,23 +52,35 @@ export class ProxyService {
     private readonly admission: Admission,
   ) {}
 
-  async handle(req: FastifyRequest, reply: FastifyReply): Promise<void> {
-    void reply.hijack();
-    const res = reply.raw;
+  /** `refused`: what the router would have answered instead (a malformed or over-long path). */
+  async handle(raw: IncomingMessage, res: ServerResponse, refused?: AppError): Promise<void> {
+    const id = requestId(raw);
     const ex: Exchange = {
-      requestId: String(req.id),
+      requestId: id,
       started: performance.now(),
       caller: undefined,
       target: undefined,
       candidate: undefined,
       reservations: [],
     };
+    const access = accessDetails(res);
     let outcome: ExchangeOutcome | undefined;
     try {
-      const caller = await this.auth.authenticate(req.headers, req);
+      if (refused) throw refused;
+      const body = await readProxyBody(raw, res, this.config.upstream.bodyLimit);
+      access.bytesIn = body?.length ?? 0;
+      const req: ProxyRequest = { method: raw.method!, url: raw.url!, headers: raw.headers, body };
+      const caller = await this.auth.authenticate(req.headers, {
+        ip: raw.socket.remoteAddress,
+        id,
+        url: req.url,
+      });
       ex.caller = caller;
+      access.caller = caller.sub;
       const target = this.targets.find(req);
       ex.target = target;
+      access.provider = target.provider.id;
+      access.model = target.model;
       this.checkScope(caller, target.provider);
       if (target.listModels) {
         await this.limits.admitUser(caller.sub);
@@ -75,20 +89,21 @@ export class ProxyService {
       await this.admission.admitCaller(ex, caller, target);
       const candidates = await this.resolver.resolve(caller, target.provider.id);
       if (!candidates.length) throw this.keyMissing(target.provider);
-      outcome = await this.forward(req, res, ex, target, candidates);
+      outcome = await this.forward(req, res, ex, target, candidates, access);
     } catch (e) {
-      outcome = this.fail(res, ex, e);
+      outcome = this.fail(res, ex, e, access);
     }
     const event = outcome && usageEventOf(ex, outcome);
     if (event) this.usage.record(event);
   }
 
   private async forward(
-    req: FastifyRequest,
+    req: ProxyRequest,
     res: ServerResponse,
     ex: Exchange,
     target: ProxyTarget,
     candidates: KeyCandidate[],
+    access: AccessDetails,
   ): Promise<ExchangeOutcome> {
     const abort = new AbortController();
     res.once('close', () => {
@@ -110,6 +125,8 @@ export class ProxyService {
         continue;
       }
       ex.candidate = candidate;
+      access.keySource = candidate.source;
+      access.keyHint = candidate.hint;
       tried.push({ secret, hint: candidate.hint });
       const up = await this.upstream.send({
         provider: target.provider,
@@ -134,7 +151,7 @@ export class ProxyService {
       // A 401 says the credential was refused: name the stored key and how to fix it. Any other
       // answer, a 403 included (often an endpoint the key may not use), goes to the client as is.
       if (status === 401) throw await this.rejected(up, target.provider, candidate, tried);
-      return this.relay.relay(res, up, ex, tried, abort);
+      return this.relay.relay(res, up, ex, tried, abort, access);
     }
     if (limited) throw rateLimited(limited);
     throw this.keyMissing(target.provider);
@@ -178,7 +195,12 @@ export class ProxyService {
   }
 
   /** Answers a failed exchange in the OpenAI shape, unless the client is gone or already answered. */
-  private fail(res: ServerResponse, ex: Exchange, e: unknown): ExchangeOutcome | undefined {
+  private fail(
+    res: ServerResponse,
+    ex: Exchange,
+    e: unknown,
+    access: AccessDetails,
+  ): ExchangeOutcome | undefined {
     if (ex.target && e instanceof Error && e.name === 'AbortError') return undefined;
     const err = toAppError(e);
     if (err.status >= 500 && err.code !== 'upstream_unavailable')
@@ -191,15 +213,18 @@ export class ProxyService {
       res.destroy();
       return outcome;
     }
+    const body = openAiErrorBody(err);
+    access.bytesOut = Buffer.byteLength(body);
     const headers: Record<string, string> = {
       'content-type': 'application/json',
+      'content-length': String(access.bytesOut),
       'x-request-id': ex.requestId,
       ...err.headers,
     };
     if (ex.target) headers['x-byok-provider'] = ex.target.provider.id;
     if (ex.candidate) headers['x-byok-key-source'] = ex.candidate.source;
     res.writeHead(err.status, headers);
-    res.end(openAiErrorBody(err));
+    res.end(body);
     return outcome;
   }
 }

@@ -3,6 +3,7 @@ import { once } from 'node:events';
 import { pipeline, type Transform } from 'node:stream';
 import { createBrotliDecompress, createGunzip, createInflate } from 'node:zlib';
 import type { ServerResponse } from 'node:http';
+import type { AccessDetails } from '../common/logging';
 import { failureReason, upstreamUnavailable } from '../upstream/upstream-error';
 import { filterResponseHeaders } from '../upstream/upstream-headers';
 import type { UpstreamResponse } from '../upstream/upstream.client';
@@ -13,6 +14,7 @@ import {
   type ScrubSecret,
   scrubText,
   secretsOf,
+  spellingsOf,
   type TriedKey,
 } from './key-scrubber';
 import type { ProxyTarget } from './proxy-target';
@@ -43,15 +45,18 @@ function decoded(up: UpstreamResponse): AsyncIterable<Buffer> {
 
 /**
  * A provider that echoes the key in a response header gets its hint there too, spelled `...abcd`
- * since header values must be Latin-1.
+ * since header values must be Latin-1. Every spelling of every key is looked for once per
+ * header; only a header that holds one is rewritten.
  */
 function scrubHeaders(headers: Record<string, string | string[]>, secrets: ScrubSecret[]): void {
-  const ascii = secrets.map((s) => ({ value: s.value, hint: s.hint.replace('…', '...') }));
+  const spellings = secrets.flatMap((s) => (s.value ? spellingsOf(s.value) : []));
+  let ascii: ScrubSecret[] | undefined;
   for (const [name, value] of Object.entries(headers)) {
     const text = Array.isArray(value) ? value.join('\n') : value;
-    // scrubText returns `text` itself when no spelling of any key (raw or JSON-escaped) is in it.
+    if (!spellings.some((v) => text.includes(v))) continue;
+    ascii ??= secrets.map((s) => ({ value: s.value, hint: s.hint.replace('…', '...') }));
     const clean = scrubText(text, ascii);
-    if (clean !== text) headers[name] = Array.isArray(value) ? clean.split('\n') : clean;
+    headers[name] = Array.isArray(value) ? clean.split('\n') : clean;
   }
 }
 
@@ -73,6 +78,7 @@ export class ResponseRelay {
     ex: Exchange,
     tried: readonly TriedKey[],
     abort: AbortController,
+    access: AccessDetails,
   ): Promise<ExchangeOutcome> {
     const target = ex.target!;
     const candidate = ex.candidate!;
@@ -106,11 +112,12 @@ export class ResponseRelay {
           (reason) => `${target.provider.name} failed mid-response (${reason})`,
         );
       }
-      const whole = Buffer.concat(parts);
+      const whole = parts.length === 1 ? parts[0] : Buffer.concat(parts);
       firstChunkAt = performance.now();
       sniffer.push(whole);
-      const out = Buffer.concat([scrubber.push(whole), scrubber.flush()]);
+      const out = scrubber.all(whole);
       headers['content-length'] = String(out.length);
+      access.bytesOut = out.length;
       res.writeHead(up.statusCode, headers);
       res.end(out);
     } else {
@@ -119,16 +126,21 @@ export class ResponseRelay {
       if (sse) res.flushHeaders();
       // The usage chunk the proxy asked for on the client's behalf is counted, then dropped.
       const usageChunk = sse && target.hideUsageChunk ? new UsageChunkFilter() : undefined;
+      let sent = 0;
       try {
         for await (const chunk of body) {
           firstChunkAt ??= performance.now();
           sniffer.push(chunk);
           const out = scrubber.push(usageChunk ? usageChunk.push(chunk) : chunk);
+          sent += out.length;
           if (out.length && !res.write(out)) await once(res, 'drain', { signal: abort.signal });
         }
         const rest = usageChunk ? scrubber.push(usageChunk.flush()) : Buffer.alloc(0);
-        res.end(Buffer.concat([rest, scrubber.flush()]));
+        const last = Buffer.concat([rest, scrubber.flush()]);
+        access.bytesOut = sent + last.length;
+        res.end(last);
       } catch (e) {
+        access.bytesOut = sent;
         failure = abort.signal.aborted
           ? 'client_closed'
           : this.endBroken(res, target, e, sse, scrubber);

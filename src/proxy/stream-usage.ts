@@ -46,30 +46,65 @@ function isUsageOnly(event: Buffer): boolean {
   }
 }
 
+/** Seen in an event's first bytes, it cannot be the usage-only chunk: `choices` is not empty. */
+const HAS_CHOICE = /"choices"\s*:\s*\[\s*[^\s\]]/;
+
+/** Where the first event terminator (blank line) in `buf` from `from` ends, or -1. */
+function eventEnd(buf: Buffer, from: number): number {
+  const lf = buf.indexOf(LF2, from);
+  const crlf = buf.indexOf(CRLF2, from);
+  if (lf < 0 && crlf < 0) return -1;
+  return lf >= 0 && (crlf < 0 || lf < crlf) ? lf + LF2.length : crlf + CRLF2.length;
+}
+
 /**
  * Takes out of an SSE stream the usage-only chunk that the proxy asked for on the client's
  * behalf (`stream_options.include_usage`), so that usage is counted but a client that reads
- * `choices[0]` of every chunk never sees it. Complete events pass at once; a partial one waits
- * for its end (a client cannot act on half an event anyway).
+ * `choices[0]` of every chunk never sees it. Complete events pass at once, and so does the start
+ * of an event that already shows a choice (every content chunk); only an unfinished event that
+ * could still be the usage-only one waits for its end.
  */
 export class UsageChunkFilter {
+  /** The start of an event not yet known to be kept. */
   private pending: Buffer = Buffer.alloc(0);
+  /** Inside an event already being passed on: its rest goes out as it comes. */
+  private passing = false;
+  /** The last bytes passed of that event, to see a terminator split across chunks. */
+  private passed: Buffer = Buffer.alloc(0);
 
   push(chunk: Buffer): Buffer {
-    const buf = this.pending.length ? Buffer.concat([this.pending, chunk]) : chunk;
     const out: Buffer[] = [];
+    let buf = chunk;
+    if (this.passing) {
+      const seen = Buffer.concat([this.passed, chunk]);
+      const end = eventEnd(seen, 0);
+      if (end < 0) {
+        this.passed = seen.subarray(Math.max(0, seen.length - 3));
+        return chunk;
+      }
+      const upTo = end - this.passed.length; // where, in `chunk`, the event ends
+      out.push(chunk.subarray(0, upTo));
+      this.passing = false;
+      this.passed = Buffer.alloc(0);
+      buf = chunk.subarray(upTo);
+    } else if (this.pending.length) {
+      buf = Buffer.concat([this.pending, chunk]);
+    }
     let start = 0;
-    for (;;) {
-      const lf = buf.indexOf(LF2, start);
-      const crlf = buf.indexOf(CRLF2, start);
-      const at = lf < 0 ? crlf : crlf < 0 ? lf : Math.min(lf, crlf);
-      if (at < 0) break;
-      const end = at + (at === crlf ? CRLF2.length : LF2.length);
+    for (let end = eventEnd(buf, start); end >= 0; end = eventEnd(buf, start)) {
       const event = buf.subarray(start, end);
       if (!isUsageOnly(event)) out.push(event);
       start = end;
     }
-    this.pending = buf.subarray(start);
+    const rest = buf.subarray(start);
+    if (rest.length && HAS_CHOICE.test(rest.toString('utf8'))) {
+      out.push(rest);
+      this.passing = true;
+      this.passed = Buffer.from(rest.subarray(Math.max(0, rest.length - 3)));
+      this.pending = Buffer.alloc(0);
+    } else {
+      this.pending = Buffer.from(rest);
+    }
     return out.length === 1 ? out[0] : Buffer.concat(out);
   }
 
@@ -77,6 +112,8 @@ export class UsageChunkFilter {
   flush(): Buffer {
     const rest = this.pending;
     this.pending = Buffer.alloc(0);
+    this.passing = false;
+    this.passed = Buffer.alloc(0);
     return rest;
   }
 }

@@ -1,15 +1,17 @@
 import { Inject, Injectable } from '@nestjs/common';
-import type { FastifyRequest } from 'fastify';
 import { AppError } from '../common/errors/app-error';
 import { APP_CONFIG, type AppConfig } from '../config/app-config';
 import { ProviderRegistryService } from '../providers/provider-registry.service';
-import { operationOf, type ProxyTarget } from './proxy-target';
+import { operationOf, type ProxyRequest, type ProxyTarget } from './proxy-target';
 import { findTopLevelModel, pickProvider, rewriteModel } from './model-prefix';
 import { askForStreamUsage } from './stream-usage';
-import { buildUpstreamUrl } from '../upstream/upstream-url';
+import { buildUpstreamUrl, type UpstreamSurface } from '../upstream/upstream-url';
+import type { ProviderRecord } from '../providers/provider.schema';
 
 const CHAT = /^chat\/completions\/?$/;
 const isJson = (ct: string | undefined): boolean => !!ct && /[/+]json\b/i.test(ct);
+/** Distinct upstream URLs remembered per provider; clients call a handful of paths. */
+const MAX_URLS = 256;
 
 /**
  * Decides where a proxied request goes. `/v1/*`: the provider from the `provider/` prefix of
@@ -18,16 +20,19 @@ const isJson = (ct: string | undefined): boolean => !!ct && /[/+]json\b/i.test(c
  */
 @Injectable()
 export class TargetFinder {
+  /** buildUpstreamUrl is pure and its checks cost more than the rest of routing: its answers. */
+  private readonly urls = new WeakMap<ProviderRecord, Map<string, string>>();
+
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly registry: ProviderRegistryService,
   ) {}
 
-  find(req: FastifyRequest): ProxyTarget {
+  find(req: ProxyRequest): ProxyTarget {
     const q = req.url.indexOf('?');
     const path = q < 0 ? req.url : req.url.slice(0, q);
     const search = q < 0 ? '' : req.url.slice(q);
-    const body = Buffer.isBuffer(req.body) && req.body.length ? req.body : undefined;
+    const body = req.body?.length ? req.body : undefined;
     const json = !!body && isJson(req.headers['content-type']);
 
     if (path.startsWith('/proxy/')) {
@@ -37,7 +42,7 @@ export class TargetFinder {
       const sub = slash < 0 ? '' : rest.slice(slash + 1);
       return {
         provider,
-        url: buildUpstreamUrl(provider, sub, search, 'native'),
+        url: this.url(provider, sub, search, 'native'),
         method: req.method,
         body,
         json,
@@ -64,7 +69,7 @@ export class TargetFinder {
     if (withUsage) out = withUsage;
     return {
       provider,
-      url: buildUpstreamUrl(provider, sub, search, 'openai'),
+      url: this.url(provider, sub, search, 'openai'),
       method: req.method,
       body: out,
       json,
@@ -73,6 +78,25 @@ export class TargetFinder {
       operation: operationOf(sub),
       listModels: req.method === 'GET' && (sub === 'models' || sub === 'models/'),
     };
+  }
+
+  /** buildUpstreamUrl, remembered (a refused path throws each time and is never stored). */
+  private url(
+    provider: ProviderRecord,
+    path: string,
+    search: string,
+    surface: UpstreamSurface,
+  ): string {
+    let known = this.urls.get(provider);
+    if (!known) this.urls.set(provider, (known = new Map<string, string>()));
+    const key = `${surface} ${path}${search}`;
+    let url = known.get(key);
+    if (url === undefined) {
+      url = buildUpstreamUrl(provider, path, search, surface);
+      if (known.size >= MAX_URLS) known.clear();
+      known.set(key, url);
+    }
+    return url;
   }
 }
 

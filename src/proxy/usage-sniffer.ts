@@ -6,10 +6,18 @@ export interface TokenUsage {
   completionTokens?: number;
 }
 
-const lastNumber = (text: string, field: string): number | undefined => {
-  const re = new RegExp(`"${field}"\\s*:\\s*(\\d+)`, 'g');
+const FIELDS = ['prompt_tokens', 'input_tokens', 'completion_tokens', 'output_tokens'] as const;
+const PATTERNS = Object.fromEntries(
+  FIELDS.map((f) => [f, new RegExp(`"${f}"\\s*:\\s*(\\d+)`, 'g')]),
+) as Record<(typeof FIELDS)[number], RegExp>;
+
+const lastNumber = (text: string, field: (typeof FIELDS)[number]): number | undefined => {
+  if (!text.includes(field)) return undefined;
+  // exec() on the shared global pattern: matchAll() would clone it on every call.
+  const re = PATTERNS[field];
+  re.lastIndex = 0;
   let found: number | undefined;
-  for (const m of text.matchAll(re)) found = Number(m[1]);
+  for (let m = re.exec(text); m; m = re.exec(text)) found = Number(m[1]);
   return found;
 };
 

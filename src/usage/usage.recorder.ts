@@ -19,7 +19,7 @@ import { UsageRepository, type UsageRow } from './usage.repository';
 const LAST_USED_EVERY_MS = 60_000;
 
 /**
- * The one consumer of usage events: metrics and the access log line at once, token and cost
+ * The one consumer of usage events: metrics (the access line is the HTTP server's), token and cost
  * windows for limits, and a usage row (plus a key's lastUsedAt, at most once a minute) queued and
  * written in batches, so recording never adds a database round trip to the request.
  */
@@ -70,16 +70,6 @@ export class UsageRecorder implements OnModuleInit, BeforeApplicationShutdown {
       firstChunkSeconds: e.firstChunkMs === undefined ? undefined : e.firstChunkMs / 1000,
       promptTokens: e.promptTokens,
       completionTokens: e.completionTokens,
-    });
-    this.logger.log({
-      msg: 'proxied',
-      reqId: e.requestId,
-      provider: e.provider,
-      model: e.model,
-      status: e.status,
-      keySource: e.keySource === 'none' ? undefined : e.keySource,
-      ms: Math.round(e.durationMs),
-      ...(e.errorType ? { error: e.errorType } : {}),
     });
     this.writer.push({
       createdAt: new Date(),

@@ -385,6 +385,61 @@ describe.each(STORE_MODES)('proxy end to end: $name', (mode) => {
     expect(xApiKey.status).toBe(200);
   });
 
+  it('writes one access line per request through the logger: who, where, which key, bytes', async () => {
+    const accessLines = (reqId: string) =>
+      app.logs
+        .flatMap((chunk) => chunk.split('\n'))
+        .filter((l) => l.includes(`"reqId":"${reqId}"`) && l.includes('"msg":"request"'))
+        .map((l) => JSON.parse(l) as Record<string, unknown>);
+    const reqId = `access-${mode.name.replace(/\W+/g, '-')}`;
+    const res = await fetch(`${app.url}/v1/chat/completions?note=not-logged`, {
+      method: 'POST',
+      headers: {
+        authorization: `Bearer ${aliceJwt}`,
+        'content-type': 'application/json',
+        'x-request-id': reqId,
+      },
+      body: JSON.stringify({ model: 'cerebras/llama-3.3-70b', messages: [] }),
+    });
+    const text = await res.text();
+    expect(res.status).toBe(200);
+    const [line, ...more] = await eventually(() => {
+      const found = accessLines(reqId);
+      expect(found.length).toBeGreaterThan(0);
+      return found;
+    });
+    expect(more).toHaveLength(0);
+    expect(line).toMatchObject({
+      level: 30,
+      method: 'POST',
+      path: '/v1/chat/completions',
+      status: 200,
+      caller: 'alice',
+      provider: 'cerebras',
+      model: 'llama-3.3-70b',
+      keySource: 'user',
+      keyHint: `…${KEYS.cerebras.slice(-4)}`,
+      bytesOut: Buffer.byteLength(text),
+    });
+    expect(line.bytesIn).toBeGreaterThan(0);
+    expect(typeof line.ms).toBe('number');
+    expect(JSON.stringify(line)).not.toContain('not-logged');
+
+    // Every other route gets its line from the same logger.
+    const apiId = `${reqId}-api`;
+    const listed = await fetch(`${app.url}/api/providers`, {
+      headers: { authorization: `Bearer ${aliceJwt}`, 'x-request-id': apiId },
+    });
+    expect(listed.status).toBe(200);
+    const [apiLine] = await eventually(() => {
+      const found = accessLines(apiId);
+      expect(found).toHaveLength(1);
+      return found;
+    });
+    expect(apiLine).toMatchObject({ method: 'GET', path: '/api/providers', status: 200 });
+    expect(apiLine.provider).toBeUndefined();
+  });
+
   it('no raw key reached a client or the log', () => {
     const all = Object.values(KEYS);
     for (const ex of api.seen) for (const k of all) expect(ex.text).not.toContain(k);

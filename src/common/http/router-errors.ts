@@ -10,6 +10,18 @@ import { isProxySurface } from './surface';
  */
 export const MAX_PARAM_LENGTH = 2048;
 
+export const paramTooLong = (): AppError =>
+  new AppError(
+    'validation_failed',
+    `A path parameter is longer than ${MAX_PARAM_LENGTH} characters`,
+    { details: { fields: ['path'] } },
+  );
+
+export const badUrl = (): AppError =>
+  new AppError('validation_failed', 'The URL path is not valid percent-encoding', {
+    details: { fields: ['path'] },
+  });
+
 /**
  * Fastify's `frameworkErrors`: URLs the router refuses before any route runs (malformed
  * percent-encoding, a path parameter over MAX_PARAM_LENGTH), answered as every other client
@@ -20,15 +32,9 @@ export function routerErrors(error: Error, req: FastifyRequest, reply: FastifyRe
   const code = (error as { code?: string }).code;
   const err =
     code === 'FST_ERR_MAX_PARAM_LENGTH'
-      ? new AppError(
-          'validation_failed',
-          `A path parameter is longer than ${MAX_PARAM_LENGTH} characters`,
-          { details: { fields: ['path'] } },
-        )
+      ? paramTooLong()
       : code === 'FST_ERR_BAD_URL'
-        ? new AppError('validation_failed', 'The URL path is not valid percent-encoding', {
-            details: { fields: ['path'] },
-          })
+        ? badUrl()
         : new AppError('internal_error', 'Internal server error');
   const path = req.url.split('?')[0];
   const proxy = isProxySurface(path);

@@ -44,3 +44,17 @@ describe('UsageChunkFilter', () => {
     expect(f.push(Buffer.from(usageOnly.replace(/\n\n$/, '\r\n\r\n'))).length).toBe(0);
   });
 });
+
+describe('UsageChunkFilter holds back nothing that shows a choice', () => {
+  it('passes the start of a content event at once, before its end arrives', () => {
+    const f = new UsageChunkFilter();
+    const head = 'data: {"id":"c1","choices":[{"index":0,"delta":{"content":"hel';
+    expect(f.push(Buffer.from(head)).toString()).toBe(head);
+    // The rest, with the terminator split across two chunks, goes out as it comes.
+    expect(f.push(Buffer.from('lo"}}]}\n')).toString()).toBe('lo"}}]}\n');
+    const usage = 'data: {"id":"c1","choices":[],"usage":{"total_tokens":3}}\n\n';
+    expect(f.push(Buffer.from(`\n${usage.slice(0, 30)}`)).toString()).toBe('\n');
+    expect(f.push(Buffer.from(usage.slice(30))).length).toBe(0);
+    expect(f.flush().length).toBe(0);
+  });
+});
