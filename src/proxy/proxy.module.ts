@@ -1,4 +1,5 @@
 import { Module } from '@nestjs/common';
+import { MetricsModule } from '../metrics/metrics.module';
 import { AuthModule } from '../auth/auth.module';
 import { KeysModule } from '../keys/keys.module';
 import { LimitsModule } from '../limits/limits.module';
@@ -13,7 +14,15 @@ import { ResponseRelay } from './response-relay';
 import { TargetFinder } from './target-finder';
 
 @Module({
-  imports: [AuthModule, KeysModule, LimitsModule, ProvidersModule, UpstreamModule, UsageModule],
+  imports: [
+    AuthModule,
+    KeysModule,
+    LimitsModule,
+    MetricsModule,
+    ProvidersModule,
+    UpstreamModule,
+    UsageModule,
+  ],
   providers: [ProxyEndpoints, ProxyService, TargetFinder, Admission, ResponseRelay, ModelsLister],
 })
 export class ProxyModule {}

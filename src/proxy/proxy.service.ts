@@ -23,6 +23,7 @@ import { readProxyBody } from './proxy-body';
 import type { ProxyRequest, ProxyTarget } from './proxy-target';
 import { ResponseRelay } from './response-relay';
 import { TargetFinder } from './target-finder';
+import { MetricsService } from '../metrics/metrics.service';
 
 const REJECTED = new Set([401, 403]);
 const FAILOVER = new Set([401, 403, 429]);
@@ -50,6 +51,7 @@ export class ProxyService {
     private readonly usage: UsageRecorder,
     private readonly health: KeyHealth,
     private readonly admission: Admission,
+    private readonly metrics: MetricsService,
   ) {}
 
   /** `refused`: what the router would have answered instead (a malformed or over-long path). */
@@ -145,6 +147,7 @@ export class ProxyService {
         this.logger.warn(
           `${target.provider.id} answered ${status} for ${candidate.source} key ${candidate.hint}; trying the next key`,
         );
+        this.metrics.failover(target.provider.id, status);
         await up.body.dump();
         continue;
       }

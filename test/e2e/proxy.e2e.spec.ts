@@ -244,6 +244,9 @@ describe.each(STORE_MODES)('proxy end to end: $name', (mode) => {
     expect(res.status).toBe(429);
     expect(res.headers['retry-after']).toBe('9');
     expect(res.headers['x-byok-key-source']).toBe('user');
+    // Two moves to the next key: A's 429 on each request (B's last 429 was passed on).
+    const metrics = await fetch(`${app.url}/metrics`).then((r) => r.text());
+    expect(metrics).toMatch(/^byok_key_failovers_total\{provider="together",status="429"\} 2$/m);
   });
 
   it('a key rejected with no other candidate gives provider_key_rejected naming it', async () => {
