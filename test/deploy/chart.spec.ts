@@ -1,7 +1,8 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { delimiter, join } from 'node:path';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { parse, parseAllDocuments } from 'yaml';
+import { findHelm } from '../helpers/helm';
 
 /**
  * The Helm chart rendered with `helm template` (scripts/install-test-deps.sh builds Helm;
@@ -13,18 +14,6 @@ const ROOT = join(__dirname, '..', '..');
 const CHART = join(ROOT, 'helm', 'byok-proxy');
 const EXAMPLES = join(CHART, 'examples');
 const KUBE_VERSION = '1.37.0';
-
-function findHelm(): string {
-  const gopath = spawnSync('go', ['env', 'GOPATH'], { encoding: 'utf8' }).stdout?.trim();
-  const dirs = [...(process.env.PATH ?? '').split(delimiter), gopath ? join(gopath, 'bin') : ''];
-  const found = dirs.filter((d) => d !== '').map((d) => join(d, 'helm'));
-  const helm = found.find((p) => existsSync(p));
-  if (!helm)
-    throw new Error(
-      'helm not found on PATH or in $(go env GOPATH)/bin: run scripts/install-test-deps.sh',
-    );
-  return helm;
-}
 
 const helm = findHelm();
 
