@@ -512,4 +512,26 @@ describe('docker/Dockerfile and docker/compose.yaml', () => {
     for (const name of ['postgres', 'openbao', 'openbao-init', 'redis'])
       expect(Object.keys(compose.services)).toContain(name);
   });
+
+  it('is released to the image repository the chart names by default, from the same Dockerfile', () => {
+    const release = parse(
+      readFileSync(join(ROOT, '.github', 'workflows', 'release.yml'), 'utf8'),
+    ) as {
+      env: Record<string, string>;
+      jobs: { image: { steps: { uses?: string; with?: Record<string, string> }[] } };
+    };
+    const values = parse(readFileSync(join(CHART, 'values.yaml'), 'utf8')) as {
+      image: { repository: string };
+    };
+    expect(release.env.IMAGE_REPOSITORY).toBe(values.image.repository);
+    const build = release.jobs.image.steps.find((s) => s.uses?.startsWith('docker/build-push'));
+    expect(build?.with).toMatchObject({
+      file: 'docker/Dockerfile',
+      platforms: 'linux/amd64,linux/arm64',
+      provenance: 'mode=max',
+      tags: expect.stringContaining('${{ env.IMAGE_REPOSITORY }}:') as unknown,
+    });
+    // The digest-pinned base is the one the Dockerfile names.
+    expect(release.env.BASE_IMAGE).toBe(/^ARG NODE_IMAGE=(.+)$/m.exec(dockerfile)?.[1]);
+  });
 });
