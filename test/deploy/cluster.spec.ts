@@ -97,6 +97,11 @@ describe('helm chart on a Kubernetes API server (kwok nodes)', () => {
             labels: { type: 'kwok', 'kubernetes.io/hostname': `kwok-node-${n}` },
             annotations: { 'kwok.x-k8s.io/node': 'fake' },
           },
+          // What a kubelet would report; the chart requests ephemeral storage.
+          status: {
+            allocatable: { cpu: '8', memory: '32Gi', pods: '110', 'ephemeral-storage': '100Gi' },
+            capacity: { cpu: '8', memory: '32Gi', pods: '110', 'ephemeral-storage': '100Gi' },
+          },
         }),
       });
     const namespaces = [...new Set(VARIANTS.map((v) => v.namespace))];
