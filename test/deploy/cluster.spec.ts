@@ -306,25 +306,15 @@ describe('helm chart on a Kubernetes API server (kwok nodes)', () => {
     }
     const selector = 'app.kubernetes.io/component=server';
     const serverPods = () => cluster.getJson<Pods>(['-n', ns, 'pods', '-l', selector]).items;
+    const statusOf = <T>(kind: string) =>
+      cluster.getJson<{ status: T }>(['-n', ns, kind, 'byok-proxy']).status;
     // The HPA raises the Deployment to minReplicas (2) without metrics; the PDB then allows one.
     const deadline = Date.now() + 120_000;
     let ready = 0;
     let allowed = 0;
     while (Date.now() < deadline) {
-      ready =
-        cluster.getJson<{ status: { readyReplicas?: number } }>([
-          '-n',
-          ns,
-          'deployment',
-          'byok-proxy',
-        ]).status.readyReplicas ?? 0;
-      allowed =
-        cluster.getJson<{ status: { disruptionsAllowed?: number } }>([
-          '-n',
-          ns,
-          'pdb',
-          'byok-proxy',
-        ]).status.disruptionsAllowed ?? 0;
+      ready = statusOf<{ readyReplicas?: number }>('deployment').readyReplicas ?? 0;
+      allowed = statusOf<{ disruptionsAllowed?: number }>('pdb').disruptionsAllowed ?? 0;
       if (ready === 2 && allowed === 1) break;
       await new Promise((r) => setTimeout(r, 500));
     }

@@ -2,6 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { freePort } from '../helpers/free-port';
+import { httpStatus } from '../helpers/http-status';
 import { providersAt } from '../helpers/http';
 import { mintHs256 } from '../helpers/mint-jwt';
 import { startUpstreamDouble, type UpstreamDouble } from '../helpers/upstream-double';
@@ -31,16 +32,6 @@ function podman(args: string[]): string {
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-async function status(url: string): Promise<number | string> {
-  try {
-    const res = await fetch(url, { signal: AbortSignal.timeout(1000) });
-    await res.arrayBuffer();
-    return res.status;
-  } catch (e) {
-    return (e as { cause?: { code?: string } }).cause?.code ?? (e as Error).name;
-  }
-}
 
 interface ImageConfig {
   User: string;
@@ -106,7 +97,7 @@ describe('the image (podman, docker/Dockerfile)', () => {
     let ready: number | string = 'not tried';
     const deadline = Date.now() + 90_000;
     while (Date.now() < deadline) {
-      ready = await status(`${base}/readyz`);
+      ready = await httpStatus(`${base}/readyz`);
       if (ready === 200) break;
       if (podman(['inspect', '--format', '{{.State.Running}}', NAME]) !== 'true') break;
       await sleep(100);
