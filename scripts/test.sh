@@ -110,6 +110,11 @@ function count(resultsFile, status, label) {
   if (status !== '0' && runFailed === 0) {
     runFailed += 1;
     notes.push(`jest${label} exited with status ${status}${report ? '' : ' and wrote no results'}`);
+  } else if (!report) {
+    // Jest writes its results after the global teardown: a run that ends without them (the
+    // process left while the teardown waited) must not count as no tests at all.
+    runFailed += 1;
+    notes.push(`jest${label} exited with status ${status} but wrote no results`);
   }
   failed += runFailed;
 }
