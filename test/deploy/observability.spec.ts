@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'yaml';
 import { MetricsService } from '../../src/metrics/metrics.service';
-import { findHelm } from '../helpers/find-helm';
+import { findHelm } from '../helpers/helm';
 
 const CHART = join(__dirname, '../../helm/byok-proxy');
 const DASHBOARD = join(CHART, 'dashboards/byok-proxy.json');

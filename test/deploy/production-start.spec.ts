@@ -4,6 +4,7 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } 
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { freePort } from '../helpers/free-port';
+import { httpStatus } from '../helpers/http-status';
 import { providersAt } from '../helpers/http';
 import { mintHs256 } from '../helpers/mint-jwt';
 import { vaultRequest } from '../helpers/start-openbao';
@@ -110,17 +111,6 @@ function run(args: string[], env: NodeJS.ProcessEnv) {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-async function status(url: string): Promise<number | string> {
-  try {
-    const res = await fetch(url, { signal: AbortSignal.timeout(1000) });
-    await res.arrayBuffer();
-    return res.status;
-  } catch (e) {
-    const cause = (e as { cause?: { code?: string } }).cause;
-    return cause?.code ?? (e as Error).name;
-  }
-}
-
 describe('production start: node dist/main.js with NODE_ENV=production, PostgreSQL and Vault AppRole', () => {
   let double: UpstreamDouble;
   let server: ReturnType<typeof run> | undefined;
@@ -181,7 +171,7 @@ describe('production start: node dist/main.js with NODE_ENV=production, PostgreS
     const deadline = Date.now() + 60_000;
     let ready: number | string = 'not tried';
     while (Date.now() < deadline && child.exitCode === null) {
-      ready = await status(`${base}/readyz`);
+      ready = await httpStatus(`${base}/readyz`);
       if (ready === 200) break;
       await sleep(200);
     }
@@ -225,7 +215,7 @@ describe('production start: node dist/main.js with NODE_ENV=production, PostgreS
     child.kill('SIGTERM');
     const termAt = Date.now();
     await sleep(300);
-    const readyAfterTerm = await status(`${base}/readyz`);
+    const readyAfterTerm = await httpStatus(`${base}/readyz`);
 
     for (;;) {
       const { done, value } = await reader.read();

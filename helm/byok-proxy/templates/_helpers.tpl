@@ -214,3 +214,63 @@ runs before the ConfigMap exists at pre-install, and validates the same configur
   {{- end }}
 {{- end }}
 {{- end }}
+
+{{/*
+Checks that no schema can express (they compare values, or look into free-form maps); each
+fails the render with the value to change. Included once, by the Deployment.
+*/}}
+{{- define "byok-proxy.validate" -}}
+{{- $v := .Values }}
+{{- /* Autoscaling bounds: the API server would refuse the HPA after the Deployment exists. */}}
+{{- if and $v.autoscaling.enabled (gt (int $v.autoscaling.minReplicas) (int $v.autoscaling.maxReplicas)) }}
+{{- fail (printf "autoscaling.minReplicas=%d is larger than autoscaling.maxReplicas=%d" (int $v.autoscaling.minReplicas) (int $v.autoscaling.maxReplicas)) }}
+{{- end }}
+{{- /* A PDB that can never allow a disruption blocks every node drain (eviction answers 429). */}}
+{{- $pdb := $v.podDisruptionBudget }}
+{{- if $pdb.enabled }}
+{{- $replicas := ternary (int $v.autoscaling.minReplicas) (int $v.replicaCount) $v.autoscaling.enabled }}
+{{- $from := ternary (printf "autoscaling.minReplicas=%d" $replicas) (printf "replicaCount=%d" $replicas) $v.autoscaling.enabled }}
+{{- if not (kindIs "invalid" $pdb.minAvailable) }}
+{{- $min := 0 }}
+{{- if kindIs "string" $pdb.minAvailable }}
+{{- $pct := int (trimSuffix "%" $pdb.minAvailable) }}
+{{- $min = div (add (mul $replicas $pct) 99) 100 }}
+{{- else }}
+{{- $min = int $pdb.minAvailable }}
+{{- end }}
+{{- if ge $min $replicas }}
+{{- fail (printf "podDisruptionBudget.minAvailable=%v leaves no pod to evict with %s: every node drain would be refused; lower it or raise the replicas" $pdb.minAvailable $from) }}
+{{- end }}
+{{- else if or (eq (toString $pdb.maxUnavailable) "0") (eq (toString $pdb.maxUnavailable) "0%") }}
+{{- fail (printf "podDisruptionBudget.maxUnavailable=%v never allows a disruption: every node drain would be refused" $pdb.maxUnavailable) }}
+{{- end }}
+{{- end }}
+{{- /* Secrets never go into plain values (they would land in a ConfigMap). */}}
+{{- range $name, $value := $v.config.extraEnv }}
+{{- if regexMatch "(_KEY|(^|_)(SECRET|SECRET_ID|TOKEN|CREDENTIALS?))$|PASSWORD|PASSWD" $name }}
+{{- fail (printf "config.extraEnv.%s looks like a secret and would be stored in a ConfigMap: put it in a Secret and reference it with providerKeys.existingSecret (<ID>_API_KEY) or extraEnvFrom" $name) }}
+{{- end }}
+{{- end }}
+{{- $urls := dict "config.redisUrl" $v.config.redisUrl "vault.addr" $v.vault.addr "auth.jwksUri" $v.auth.jwksUri }}
+{{- range $name, $value := $v.config.extraEnv }}{{ $_ := set $urls (printf "config.extraEnv.%s" $name) (toString $value) }}{{ end }}
+{{- range $name, $value := $urls }}
+{{- if regexMatch "^[A-Za-z][A-Za-z0-9+.-]*://[^/?#@\\s]*@" (toString $value) }}
+{{- fail (printf "%s holds credentials in its URL and would be stored in a ConfigMap: put the URL in a Secret and load it with extraEnvFrom (e.g. REDIS_URL)" $name) }}
+{{- end }}
+{{- end }}
+{{- /* Root, or a writable root filesystem, undoes what the image and the chart are built for. */}}
+{{- range $where, $ctx := dict "podSecurityContext" $v.podSecurityContext "securityContext" $v.securityContext }}
+{{- if and (hasKey $ctx "runAsUser") (eq (toString $ctx.runAsUser) "0") }}
+{{- fail (printf "%s.runAsUser=0 runs the proxy as root: it needs no privilege (the image's user is 1000)" $where) }}
+{{- end }}
+{{- if and (hasKey $ctx "runAsNonRoot") (not $ctx.runAsNonRoot) }}
+{{- fail (printf "%s.runAsNonRoot=false lets the proxy run as root: keep it true" $where) }}
+{{- end }}
+{{- end }}
+{{- if not $v.securityContext.readOnlyRootFilesystem }}
+{{- fail "securityContext.readOnlyRootFilesystem must stay true: the proxy writes only to /tmp and DATA_DIR (emptyDirs, or extraVolumes)" }}
+{{- end }}
+{{- if and $v.vault.caCert.configMap $v.vault.caCert.secret }}
+{{- fail "vault.caCert: set configMap or secret, not both" }}
+{{- end }}
+{{- end }}

@@ -2,7 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { delimiter, join } from 'node:path';
 
-/** The helm binary scripts/install-test-deps.sh built: on PATH or in $(go env GOPATH)/bin. */
+/** Helm on PATH or in $(go env GOPATH)/bin, where scripts/install-test-deps.sh builds it. */
 export function findHelm(): string {
   const gopath = spawnSync('go', ['env', 'GOPATH'], { encoding: 'utf8' }).stdout?.trim();
   const dirs = [...(process.env.PATH ?? '').split(delimiter), gopath ? join(gopath, 'bin') : ''];
