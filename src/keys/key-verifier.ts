@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import type { SecretValue } from '../common/secret-value';
+import type { KeyParams } from '../providers/key-params';
 import type { ProviderRecord } from '../providers/provider.schema';
 import { buildUpstreamHeaders } from '../upstream/upstream-headers';
 import { buildUpstreamUrl } from '../upstream/upstream-url';
@@ -13,16 +14,21 @@ export class KeyVerifier {
   constructor(private readonly upstream: UpstreamClient) {}
 
   /** Returns the provider's HTTP status; throws upstream_unavailable when it cannot be reached. */
-  async check(provider: ProviderRecord, key: SecretValue): Promise<number> {
-    const { method, path, body } = provider.verify;
+  async check(
+    provider: ProviderRecord,
+    key: SecretValue,
+    params: KeyParams | null,
+  ): Promise<number> {
+    const { method, path, body, baseUrl } = provider.verify;
     const q = path.indexOf('?');
     const json = body !== undefined;
     const res = await this.upstream.send({
       provider,
       key,
+      params,
       method,
       url: buildUpstreamUrl(
-        provider,
+        { ...provider, baseUrl: baseUrl ?? provider.baseUrl },
         (q < 0 ? path : path.slice(0, q)).replace(/^\/+/, ''),
         q < 0 ? '' : path.slice(q),
       ),

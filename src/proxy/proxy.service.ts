@@ -114,6 +114,7 @@ export class ProxyService {
       const up = await this.upstream.send({
         provider: target.provider,
         key: secret,
+        params: candidate.params,
         url: target.url,
         method: target.method,
         headers,

@@ -8,6 +8,7 @@ import {
   IsIn,
   IsInt,
   IsNotEmpty,
+  IsObject,
   IsOptional,
   IsString,
   Matches,
@@ -65,14 +66,48 @@ function ApiKeyField(): PropertyDecorator {
     IsNotEmpty({ message: 'apiKey must not be empty' }),
     MaxChars(4096, { message: 'apiKey must be at most 4096 characters' }),
     Matches(KEY_SHAPE, { message: KEY_MESSAGE }),
-    ApiProperty({
+    ApiPropertyOptional({
       example: 'csk-0123456789abcdef0123456789abcdef',
       description:
-        'The key as the provider shows it: visible ASCII (`!` to `~`) except `"` and `\\`; whitespace around it is trimmed.',
+        'The key as the provider shows it: visible ASCII (`!` to `~`) except `"` and `\\`; whitespace around it is trimmed. Required unless the provider takes a `credential`.',
       writeOnly: true,
       minLength: 1,
       maxLength: 4096,
       pattern: API_KEY_PATTERN,
+    }),
+  );
+}
+
+/** The JSON credential of AWS (sigv4) and Google service-account keys: write-only, stored whole. */
+function CredentialField(): PropertyDecorator {
+  return applyDecorators(
+    IsObject({ message: 'credential must be a JSON object' }),
+    IfPresent(),
+    ApiPropertyOptional({
+      type: 'object',
+      additionalProperties: true,
+      writeOnly: true,
+      description:
+        'For providers whose keys are not one string (GET /api/providers `auth`): `sigv4` takes `{"accessKeyId","secretAccessKey","sessionToken"?}`, `gcp-service-account` the service-account key file. Send `apiKey` instead for every other kind.',
+      example: {
+        accessKeyId: 'AKIAIOSFODNN7EXAMPLE',
+        secretAccessKey: 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY',
+      },
+    }),
+  );
+}
+
+/** The key's non-secret parameters, checked per credential kind by the service. */
+function ParamsField(): PropertyDecorator {
+  return applyDecorators(
+    IsObject({ message: 'params must be a JSON object of strings' }),
+    IfPresent(),
+    ApiPropertyOptional({
+      type: 'object',
+      additionalProperties: { type: 'string' },
+      description:
+        "Non-secret parameters the provider's keys take (GET /api/providers `params`): `azure` resource and apiVersion, `sigv4` region, `gcp-service-account` project and location, and baseUrl for self-hosted endpoints.",
+      example: { region: 'us-east-1' },
     }),
   );
 }
@@ -99,7 +134,14 @@ export class SaveKeyDto {
   keyName: string;
 
   @ApiKeyField()
-  apiKey: string;
+  @IfPresent()
+  apiKey?: string;
+
+  @CredentialField()
+  credential?: Record<string, unknown>;
+
+  @ParamsField()
+  params?: Record<string, string>;
 
   @ApiPropertyOptional({
     description: 'Check the key with the provider first; a rejected key is not saved.',
@@ -143,11 +185,21 @@ export class UpdateKeyDto {
   @ValidateIf((_: object, v: unknown) => v !== null)
   @IsOptional()
   limits?: LimitsDto | null;
+
+  @ParamsField()
+  params?: Record<string, string>;
 }
 
 export class RotateKeyDto {
   @ApiKeyField()
-  apiKey: string;
+  @IfPresent()
+  apiKey?: string;
+
+  @CredentialField()
+  credential?: Record<string, unknown>;
+
+  @ParamsField()
+  params?: Record<string, string>;
 }
 
 export class AdminKeyQueryDto {
