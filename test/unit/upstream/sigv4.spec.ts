@@ -14,7 +14,12 @@ const PREFIX =
 
 const sign = (url: string, headers: Record<string, string> = {}, body?: string) =>
   signV4(
-    { method: 'GET', url: new URL(url), headers, body: body === undefined ? undefined : Buffer.from(body) },
+    {
+      method: 'GET',
+      url: new URL(url),
+      headers,
+      body: body === undefined ? undefined : Buffer.from(body),
+    },
     EXAMPLE,
     SCOPE,
   );
@@ -42,13 +47,15 @@ describe('signV4 against the AWS test suite', () => {
       SCOPE,
     );
     expect(withToken['x-amz-security-token']).toBe('tok');
-    expect(withToken.authorization).toContain('SignedHeaders=host;x-amz-date;x-amz-security-token,');
+    expect(withToken.authorization).toContain(
+      'SignedHeaders=host;x-amz-date;x-amz-security-token,',
+    );
     expect(sign('https://example.amazonaws.com/y').authorization).not.toBe(base.authorization);
     expect(sign('https://example.amazonaws.com/x', {}, 'body').authorization).not.toBe(
       base.authorization,
     );
-    expect(sign('https://example.amazonaws.com/x', { 'content-type': 'a/b' }).authorization).toContain(
-      'SignedHeaders=content-type;host;x-amz-date,',
-    );
+    expect(
+      sign('https://example.amazonaws.com/x', { 'content-type': 'a/b' }).authorization,
+    ).toContain('SignedHeaders=content-type;host;x-amz-date,');
   });
 });
