@@ -3,10 +3,10 @@ import { randomUUID } from 'node:crypto';
 import { AuditService, auditChanges } from '../audit/audit.service';
 import type { Caller } from '../auth/caller';
 import { AppError } from '../common/errors/app-error';
-import type { SecretValue } from '../common/secret-value';
 import { APP_CONFIG, type AppConfig } from '../config/app-config';
 import type { ApiKeyEntity } from '../database/entities';
 import { toLimits } from '../limits/dto/limits.dto';
+import { keyExample } from '../providers/key-params';
 import { ProviderRegistryService } from '../providers/provider-registry.service';
 import { SECRET_STORE, type SecretRef, type SecretStore } from '../secret-store/secret-store.port';
 import type { RotateKeyDto, SaveKeyDto, UpdateKeyDto } from './dto/key-input.dto';
@@ -71,12 +71,12 @@ export class KeysService {
     scope: KeyScope,
     provider: string,
   ): Promise<KeyMetadataDto[]> {
-    this.registry.require(provider);
+    const record = this.registry.require(provider);
     const rows = await this.getActiveUserApiKeys(ownerOf(caller, scope, false), provider);
     if (!rows.length)
       throw new AppError(
         'not_found',
-        `No active ${provider} key: add one with POST /api/${scope}/api-keys {"provider":"${provider}","keyName":"…","apiKey":"…"}`,
+        `No active ${provider} key: add one with POST /api/${scope}/api-keys ${keyExample(record)}`,
       );
     return rows.map((k) => KeyMetadataDto.from(k));
   }

@@ -97,3 +97,24 @@ export function validateKeyParams(
   }
   return { params, problems };
 }
+
+/** A save body for the provider's kind, for messages that tell a caller how to add a key. */
+export function keyExample(
+  provider: Pick<ProviderRecord, 'id' | 'name' | 'auth' | 'keyBaseUrl'>,
+): string {
+  const params = Object.fromEntries(
+    paramNamesOf(provider).map((n) => [n, n === 'baseUrl' ? 'http://<host>:<port>' : `<${n}>`]),
+  );
+  const secret =
+    provider.auth === 'sigv4'
+      ? { credential: { accessKeyId: '<AKIA…>', secretAccessKey: '<secret>' } }
+      : provider.auth === 'gcp-service-account'
+        ? { credential: '<the service-account key file, as JSON>' }
+        : { apiKey: `<your ${provider.name} key>` };
+  return JSON.stringify({
+    provider: provider.id,
+    keyName: 'default',
+    ...secret,
+    ...(Object.keys(params).length ? { params } : {}),
+  });
+}
