@@ -22,7 +22,6 @@ for (const [net, prefix] of [
   SPECIAL.addSubnet(net, prefix, 'ipv4');
 for (const [net, prefix] of [
   ['::', 127], // :: and ::1
-  ['::ffff:0:0', 96], // IPv4-mapped: checked as IPv4 below
   ['64:ff9b::', 96],
   ['fc00::', 7],
   ['fe80::', 10],
@@ -40,9 +39,14 @@ const systemResolve: Resolve = (host) =>
   );
 
 const family = (address: string): 'ipv4' | 'ipv6' => (isIP(address) === 6 ? 'ipv6' : 'ipv4');
-/** `::ffff:10.0.0.1` is 10.0.0.1 on the wire. */
-const unmapped = (address: string): string =>
-  /^::ffff:\d+\.\d+\.\d+\.\d+$/i.test(address) ? address.slice(7) : address;
+/** `::ffff:10.0.0.1` (or `::ffff:a00:1`, as URLs write it) is 10.0.0.1 on the wire. */
+function unmapped(address: string): string {
+  if (/^::ffff:\d+\.\d+\.\d+\.\d+$/i.test(address)) return address.slice(7);
+  const hex = /^::ffff:([0-9a-f]{1,4}):([0-9a-f]{1,4})$/i.exec(address);
+  if (!hex) return address;
+  const [hi, lo] = [parseInt(hex[1], 16), parseInt(hex[2], 16)];
+  return [hi >> 8, hi & 255, lo >> 8, lo & 255].join('.');
+}
 
 function refuse(message: string): never {
   throw new AppError('validation_failed', `params.baseUrl ${message}`, {

@@ -8,6 +8,7 @@ import { sigV4Problem, signedRegion } from '../helpers/sigv4-check';
 import { startStack, type Stack } from '../helpers/start-stack';
 import {
   chatChunks,
+  defaultHandler,
   respond,
   sendJson,
   type RecordedRequest,
@@ -63,6 +64,11 @@ function bedrockDouble(double: UpstreamDouble): void {
     res.write(all.subarray(0, frames[0].length + 7));
     await new Promise((r) => setTimeout(r, 10));
     res.end(all.subarray(frames[0].length + 7));
+  });
+  // Azure shares this path; only AWS-signed requests are Bedrock's.
+  double.on('/openai/v1/chat/completions', async (req, res) => {
+    if (String(req.headers.authorization).startsWith('AWS4-') && !(await signed(req, res))) return;
+    await defaultHandler(req, res, double.options);
   });
   double.on('/foundation-models', async (req, res) => {
     if (await signed(req, res)) sendJson(res, 200, { modelSummaries: [] });
@@ -244,6 +250,18 @@ describe.each(STORE_MODES)('credential kinds end to end: $name', (mode) => {
       expect(seen.headers['x-amz-security-token']).toBe(AWS.sessionToken);
       expect(String(seen.headers.authorization)).toContain(`Credential=${AWS.accessKeyId}/`);
       expect(seen.headers['x-api-key']).toBeUndefined();
+    });
+
+    it("serves /v1 through Bedrock's OpenAI-compatible surface, signed", async () => {
+      const done = await openai().chat.completions.create({
+        model: 'bedrock/openai.gpt-oss-20b-1:0',
+        messages: [{ role: 'user', content: 'hi' }],
+      });
+      expect(done.choices[0].message.content).toBe('Hello from the upstream double');
+      const seen = double.requests.at(-1)!;
+      expect(seen.path).toBe('/openai/v1/chat/completions');
+      expect(signedRegion(seen)).toBe('us-west-2');
+      expect(seen.json?.model).toBe('openai.gpt-oss-20b-1:0');
     });
 
     it('relays ConverseStream event-stream frames byte for byte', async () => {
