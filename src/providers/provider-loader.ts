@@ -270,12 +270,12 @@ export function loadProviders(
     prefixes.set(prefix, record.id);
 
     const baseUrl = env[`${prefix}_BASE_URL`];
-    if (baseUrl !== undefined && record.keyBaseUrl)
-      problems.push(`${prefix}_BASE_URL cannot be set: ${record.id} keys carry their own base URL`);
-    else if (baseUrl !== undefined) {
+    if (baseUrl !== undefined) {
       try {
-        // Every call of the provider goes there, the verify request included.
+        // Every call of the provider goes there, the verify request included. A provider whose
+        // keys carried their own base URL becomes the operator's one server: keys carry none.
         record.baseUrl = normalizeBaseUrl(baseUrl);
+        record.keyBaseUrl = false;
         delete record.verify.baseUrl;
       } catch (err) {
         problems.push(`${prefix}_BASE_URL ${(err as Error).message}`);

@@ -310,12 +310,10 @@ anthropic: { envFallback: true }
       'provider "plain": tokenUrl is only for auth: gcp-service-account',
     ])
       expect(msg).toContain(part);
+    // The operator naming the server pins it: keys then carry no base URL of their own.
     expect(
-      startupError({
-        OPENAI_COMPATIBLE_BASE_URL: 'http://10.0.0.1',
-        AUTH_JWT_SECRET: 'x'.repeat(40),
-      }),
-    ).toContain('OPENAI_COMPATIBLE_BASE_URL cannot be set');
+      registry({ OPENAI_COMPATIBLE_BASE_URL: 'http://10.0.0.1:8000' }).get('openai-compatible'),
+    ).toMatchObject({ baseUrl: 'http://10.0.0.1:8000', keyBaseUrl: false });
   });
 
   it('reports unreadable files, bad YAML, wrong shapes, duplicates and env prefix clashes', () => {
