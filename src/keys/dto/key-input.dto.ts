@@ -112,7 +112,20 @@ function ParamsField(): PropertyDecorator {
   );
 }
 
-export class SaveKeyDto {
+/** The credential of a rotate; a save sends the same, plus the provider and name. */
+export class RotateKeyDto {
+  @ApiKeyField()
+  @IfPresent()
+  apiKey?: string;
+
+  @CredentialField()
+  credential?: Record<string, unknown>;
+
+  @ParamsField()
+  params?: Record<string, string>;
+}
+
+export class SaveKeyDto extends RotateKeyDto {
   @ApiProperty({
     example: 'cerebras',
     description: 'A provider id from GET /api/providers.',
@@ -132,16 +145,6 @@ export class SaveKeyDto {
   })
   @KeyNameChecks()
   keyName: string;
-
-  @ApiKeyField()
-  @IfPresent()
-  apiKey?: string;
-
-  @CredentialField()
-  credential?: Record<string, unknown>;
-
-  @ParamsField()
-  params?: Record<string, string>;
 
   @ApiPropertyOptional({
     description: 'Check the key with the provider first; a rejected key is not saved.',
@@ -185,18 +188,6 @@ export class UpdateKeyDto {
   @ValidateIf((_: object, v: unknown) => v !== null)
   @IsOptional()
   limits?: LimitsDto | null;
-
-  @ParamsField()
-  params?: Record<string, string>;
-}
-
-export class RotateKeyDto {
-  @ApiKeyField()
-  @IfPresent()
-  apiKey?: string;
-
-  @CredentialField()
-  credential?: Record<string, unknown>;
 
   @ParamsField()
   params?: Record<string, string>;
