@@ -15,8 +15,9 @@ export function placeholdersOf(template: string): string[] {
   return [...template.matchAll(PLACEHOLDER)].map((m) => m[1]);
 }
 
+/** Per request on the hot path: a cheap test first, the pattern only for a brace. */
 export function isTemplate(template: string): boolean {
-  return placeholdersOf(template).length > 0;
+  return template.includes('{') && placeholdersOf(template).length > 0;
 }
 
 /** The template with stand-ins for every parameter: a parseable URL or path. */
