@@ -756,22 +756,11 @@ export interface components {
              * @example csk-0123456789abcdef0123456789abcdef
              */
             apiKey?: string;
-            /**
-             * @description For providers whose keys are not one string (GET /api/providers `auth`): `sigv4` takes `{"accessKeyId","secretAccessKey","sessionToken"?}`, `gcp-service-account` the service-account key file. Send `apiKey` instead for every other kind.
-             * @example {
-             *       "accessKeyId": "AKIAIOSFODNN7EXAMPLE",
-             *       "secretAccessKey": "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"
-             *     }
-             */
+            /** @description For providers whose keys are not one string (GET /api/providers `auth`): `sigv4` takes `{"accessKeyId","secretAccessKey","sessionToken"?}`, `gcp-service-account` the service-account key file. Send `apiKey` instead for every other kind. */
             credential?: {
                 [key: string]: unknown;
             };
-            /**
-             * @description Non-secret parameters the provider's keys take (GET /api/providers `params`): `azure` resource and apiVersion, `sigv4` region, `gcp-service-account` project and location, and baseUrl for self-hosted endpoints.
-             * @example {
-             *       "region": "us-east-1"
-             *     }
-             */
+            /** @description Non-secret parameters the provider's keys take (GET /api/providers `params`): `azure` resource and apiVersion, `sigv4` region, `gcp-service-account` project and location, and baseUrl for self-hosted endpoints. */
             params?: {
                 [key: string]: string;
             };
@@ -782,13 +771,7 @@ export interface components {
              * @example csk-0123456789abcdef0123456789abcdef
              */
             apiKey?: string;
-            /**
-             * @description For providers whose keys are not one string (GET /api/providers `auth`): `sigv4` takes `{"accessKeyId","secretAccessKey","sessionToken"?}`, `gcp-service-account` the service-account key file. Send `apiKey` instead for every other kind.
-             * @example {
-             *       "accessKeyId": "AKIAIOSFODNN7EXAMPLE",
-             *       "secretAccessKey": "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"
-             *     }
-             */
+            /** @description For providers whose keys are not one string (GET /api/providers `auth`): `sigv4` takes `{"accessKeyId","secretAccessKey","sessionToken"?}`, `gcp-service-account` the service-account key file. Send `apiKey` instead for every other kind. */
             credential?: {
                 [key: string]: unknown;
             };
@@ -797,12 +780,7 @@ export interface components {
              * @example personal
              */
             keyName: string;
-            /**
-             * @description Non-secret parameters the provider's keys take (GET /api/providers `params`): `azure` resource and apiVersion, `sigv4` region, `gcp-service-account` project and location, and baseUrl for self-hosted endpoints.
-             * @example {
-             *       "region": "us-east-1"
-             *     }
-             */
+            /** @description Non-secret parameters the provider's keys take (GET /api/providers `params`): `azure` resource and apiVersion, `sigv4` region, `gcp-service-account` project and location, and baseUrl for self-hosted endpoints. */
             params?: {
                 [key: string]: string;
             };
@@ -855,12 +833,7 @@ export interface components {
             keyName?: string;
             /** @description The key's own limits; a key over one is skipped. null removes them. */
             limits?: components["schemas"]["LimitsDto"] | null;
-            /**
-             * @description Non-secret parameters the provider's keys take (GET /api/providers `params`): `azure` resource and apiVersion, `sigv4` region, `gcp-service-account` project and location, and baseUrl for self-hosted endpoints.
-             * @example {
-             *       "region": "us-east-1"
-             *     }
-             */
+            /** @description Non-secret parameters the provider's keys take (GET /api/providers `params`): `azure` resource and apiVersion, `sigv4` region, `gcp-service-account` project and location, and baseUrl for self-hosted endpoints. */
             params?: {
                 [key: string]: string;
             };

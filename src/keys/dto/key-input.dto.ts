@@ -78,7 +78,10 @@ function ApiKeyField(): PropertyDecorator {
   );
 }
 
-/** The JSON credential of AWS (sigv4) and Google service-account keys: write-only, stored whole. */
+/**
+ * The JSON credential of AWS (sigv4) and Google service-account keys: write-only, stored whole.
+ * Neither it nor `params` has an example: the schema's example body saves a bearer key.
+ */
 function CredentialField(): PropertyDecorator {
   return applyDecorators(
     IsObject({ message: 'credential must be a JSON object' }),
@@ -89,10 +92,6 @@ function CredentialField(): PropertyDecorator {
       writeOnly: true,
       description:
         'For providers whose keys are not one string (GET /api/providers `auth`): `sigv4` takes `{"accessKeyId","secretAccessKey","sessionToken"?}`, `gcp-service-account` the service-account key file. Send `apiKey` instead for every other kind.',
-      example: {
-        accessKeyId: 'AKIAIOSFODNN7EXAMPLE',
-        secretAccessKey: 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY',
-      },
     }),
   );
 }
@@ -107,7 +106,6 @@ function ParamsField(): PropertyDecorator {
       additionalProperties: { type: 'string' },
       description:
         "Non-secret parameters the provider's keys take (GET /api/providers `params`): `azure` resource and apiVersion, `sigv4` region, `gcp-service-account` project and location, and baseUrl for self-hosted endpoints.",
-      example: { region: 'us-east-1' },
     }),
   );
 }
