@@ -18,6 +18,9 @@ const BEARER = /^Bearer[ \t]+(\S+)[ \t]*$/i;
  */
 export function readCredential(headers: RequestHeaders): string | undefined {
   const authorization = single(headers.authorization);
+  // An AWS SDK pointed at /proxy/bedrock signs with whatever credentials it has: that signature
+  // is for AWS, not us (the proxy re-signs), so its caller credential comes in x-api-key.
+  if (authorization !== undefined && SIGV4.test(authorization)) return xApiKey(headers);
   if (authorization !== undefined && authorization.trim() !== '') {
     const match = BEARER.exec(authorization.trim());
     if (!match) {
@@ -28,6 +31,12 @@ export function readCredential(headers: RequestHeaders): string | undefined {
     }
     return match[1];
   }
+  return xApiKey(headers);
+}
+
+const SIGV4 = /^\s*AWS4-HMAC-SHA256\s/;
+
+function xApiKey(headers: RequestHeaders): string | undefined {
   const apiKey = single(headers['x-api-key'])?.trim();
   return apiKey ? apiKey : undefined;
 }

@@ -7,6 +7,7 @@ import { inspect } from 'node:util';
  */
 export class SecretValue {
   readonly #value: string;
+  readonly #hidden = new Set<string>();
 
   constructor(value: string) {
     this.#value = value;
@@ -14,6 +15,20 @@ export class SecretValue {
 
   reveal(): string {
     return this.#value;
+  }
+
+  /**
+   * Every string that must never be shown for this credential: the value itself, the secret
+   * parts of a JSON credential (an AWS secret key, a PEM private key) and the access tokens
+   * minted from it. Responses and messages are scrubbed of all of them.
+   */
+  get parts(): readonly string[] {
+    return [this.#value, ...this.#hidden];
+  }
+
+  /** Adds a part to hide (see parts); the credential kinds call it as they use the value. */
+  hide(part: string): void {
+    if (part) this.#hidden.add(part);
   }
 
   /** "…abcd": the last four characters, the only part of a key that is ever shown. */

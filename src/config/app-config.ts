@@ -48,7 +48,7 @@ export interface AppConfig {
   };
   providersFile?: string;
   defaultProvider: string;
-  /** `<ID>_BASE_URL`, `<ID>_API_KEY`, `<ID>_ENV_FALLBACK` for any provider id; the registry reads them. */
+  /** `<ID>_BASE_URL`, `<ID>_API_KEY`, `<ID>_ENV_FALLBACK`, `<ID>_TOKEN_URL` for any provider id; the registry reads them. */
   providerEnv: Record<string, string>;
   /** YAML that adds or overrides entries of src/usage/prices.yaml. */
   pricesFile?: string;
@@ -80,6 +80,8 @@ export interface AppConfig {
     bodyLimit: number;
     /** Upstream attempts (keys tried) per proxied request. */
     maxAttempts: number;
+    /** CUSTOM_BASE_URL_ALLOWLIST: host patterns and CIDRs a key's own base URL may use. */
+    customBaseUrlAllowlist: string[];
   };
 }
 
@@ -87,7 +89,7 @@ export class ConfigError extends Error {
   override name = 'ConfigError';
 }
 
-const PROVIDER_ENV = /^[A-Z0-9_]+_(BASE_URL|API_KEY|ENV_FALLBACK)$/;
+const PROVIDER_ENV = /^[A-Z0-9_]+_(BASE_URL|API_KEY|ENV_FALLBACK|TOKEN_URL)$/;
 
 /** Validates the environment; throws a ConfigError naming each bad variable. */
 export function loadConfig(env: Record<string, string | undefined>): AppConfig {
@@ -207,6 +209,10 @@ export function loadConfig(env: Record<string, string | undefined>): AppConfig {
       timeoutMs: e.UPSTREAM_TIMEOUT_MS,
       bodyLimit: e.PROXY_BODY_LIMIT,
       maxAttempts: e.PROXY_MAX_ATTEMPTS,
+      customBaseUrlAllowlist: (e.CUSTOM_BASE_URL_ALLOWLIST ?? '')
+        .split(',')
+        .map((s) => s.trim())
+        .filter(Boolean),
     },
   };
 }

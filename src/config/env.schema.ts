@@ -112,5 +112,7 @@ export class EnvSchema {
 
   @IsOptional() @Transform(toInt) @IsInt() @Min(1) UPSTREAM_CONNECT_TIMEOUT_MS = 10000;
   @IsOptional() @Transform(toInt) @IsInt() @Min(1) UPSTREAM_TIMEOUT_MS = 300000;
+  /** Host patterns (`vllm.internal`, `*.corp.example`) and CIDRs a key's own base URL may use. */
+  @IsOptional() @IsString() CUSTOM_BASE_URL_ALLOWLIST?: string;
   @IsOptional() @Transform(toInt) @IsInt() @Min(1024) PROXY_BODY_LIMIT = 20 * 1024 * 1024;
 }

@@ -46,7 +46,7 @@ export class KeyHealth {
   private async check(c: KeyCandidate, key: Owner & { id: string }, answered: number) {
     try {
       const provider = this.registry.require(c.provider);
-      const verified = await this.verifier.check(provider, await c.secret());
+      const verified = await this.verifier.check(provider, await c.secret(), c.params ?? null);
       if (verified !== 401 && verified !== 403) return;
       await this.keys.update(key.id, { invalid: true, updatedAt: new Date() });
       this.resolver.invalidate(key);

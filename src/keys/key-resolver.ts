@@ -34,6 +34,8 @@ export interface KeyCandidate {
   limits?: Limits | null;
   /** The secret version the metadata names (stored keys only). */
   version?: number;
+  /** The key's non-secret parameters (region, resource, …), for kinds that take them. */
+  params?: Record<string, string> | null;
 }
 
 /**
@@ -170,6 +172,7 @@ export class KeyResolver {
       hint: r.keyHint,
       limits: r.limits,
       version: r.version,
+      params: r.params,
       secret:
         read.get(`${r.id}@${r.version}`) ??
         once(() =>

@@ -113,7 +113,7 @@ function keysController(scope: KeyScope): Type<unknown> {
       @Param('id') id: string,
       @Body() dto: RotateKeyDto,
     ): Promise<KeyMetadataDto> {
-      return this.keys.rotateApiKey(caller, scope, id, dto.apiKey);
+      return this.keys.rotateApiKey(caller, scope, id, dto);
     }
 
     @Post(':id/verify')

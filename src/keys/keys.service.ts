@@ -3,15 +3,17 @@ import { randomUUID } from 'node:crypto';
 import { AuditService, auditChanges } from '../audit/audit.service';
 import type { Caller } from '../auth/caller';
 import { AppError } from '../common/errors/app-error';
-import { keyHint, SecretValue } from '../common/secret-value';
 import { APP_CONFIG, type AppConfig } from '../config/app-config';
 import type { ApiKeyEntity } from '../database/entities';
 import { toLimits } from '../limits/dto/limits.dto';
+import { keyExample } from '../providers/key-params';
 import { ProviderRegistryService } from '../providers/provider-registry.service';
 import { SecretStoreError } from '../secret-store/secret-store.error';
 import { SECRET_STORE, type SecretRef, type SecretStore } from '../secret-store/secret-store.port';
-import type { SaveKeyDto, UpdateKeyDto } from './dto/key-input.dto';
+import type { RotateKeyDto, SaveKeyDto, UpdateKeyDto } from './dto/key-input.dto';
 import { KeyMetadataDto, type VerifyResultDto } from './dto/key-metadata.dto';
+import { CustomBaseUrlPolicy } from '../upstream/custom-base-url';
+import { type CheckedCredential, checkCredential, checkParams } from './credential-input';
 import { KeyResolver } from './key-resolver';
 import { KeyVerifier } from './key-verifier';
 import { KeyRepository, type Owner } from './key.repository';
@@ -47,6 +49,7 @@ export class KeysService {
     private readonly verifier: KeyVerifier,
     private readonly resolver: KeyResolver,
     private readonly audit: AuditService,
+    private readonly customBaseUrls: CustomBaseUrlPolicy,
   ) {}
 
   async listApiKeys(caller: Caller, scope: KeyScope): Promise<KeyMetadataDto[]> {
@@ -73,12 +76,12 @@ export class KeysService {
     scope: KeyScope,
     provider: string,
   ): Promise<KeyMetadataDto[]> {
-    this.registry.require(provider);
+    const record = this.registry.require(provider);
     const rows = await this.getActiveUserApiKeys(ownerOf(caller, scope, false), provider);
     if (!rows.length)
       throw new AppError(
         'not_found',
-        `No active ${provider} key: add one with POST /api/${scope}/api-keys {"provider":"${provider}","keyName":"…","apiKey":"…"}`,
+        `No active ${provider} key: add one with POST /api/${scope}/api-keys ${keyExample(record)}`,
       );
     return rows.map((k) => KeyMetadataDto.from(k));
   }
@@ -95,19 +98,19 @@ export class KeysService {
   ): Promise<{ created: boolean; key: KeyMetadataDto }> {
     const owner = ownerOf(caller, scope, true);
     const provider = this.registry.require(dto.provider);
-    const secret = new SecretValue(dto.apiKey);
+    const credential = await checkCredential(provider, dto, this.customBaseUrls);
     let verifiedAt: Date | null = null;
     if (dto.verify) {
-      const status = await this.verifier.check(provider, secret);
+      const status = await this.verifier.check(provider, credential.secret, credential.params);
       if (status === 401 || status === 403)
         throw new AppError(
           'provider_key_rejected',
-          `${provider.name} rejected the key ${keyHint(dto.apiKey)} (HTTP ${status}), so it was not saved: check that you copied the whole key and that it is still active`,
+          `${provider.name} rejected the key ${credential.hint} (HTTP ${status}), so it was not saved: check that you copied the whole key and that it is still active`,
           { status: 422 },
         );
       verifiedAt = new Date();
     }
-    const result = await this.writeKey(owner, dto, secret, verifiedAt);
+    const result = await this.writeKey(owner, dto, credential, verifiedAt);
     this.resolver.invalidate(owner);
     const audited = { ...result.key, ownerId: owner.ownerId };
     this.audit.key(result.created ? 'key.create' : 'key.update', audited, {
@@ -135,10 +138,11 @@ export class KeysService {
   private async writeKey(
     owner: Owner,
     dto: SaveKeyDto,
-    secret: SecretValue,
+    credential: CheckedCredential,
     verifiedAt: Date | null,
     retried = false,
   ): Promise<{ created: boolean; key: KeyMetadataDto }> {
+    const { secret, hint, params } = credential;
     const existing = await this.keys.findByName(owner, dto.provider, dto.keyName);
     if (!existing) await this.checkCap(owner, dto.provider);
     const id = existing?.id ?? randomUUID();
@@ -154,7 +158,8 @@ export class KeysService {
     try {
       if (existing) {
         const patch: Partial<ApiKeyEntity> = {
-          keyHint: secret.hint,
+          keyHint: hint,
+          params,
           version,
           invalid: false,
           updatedAt: now,
@@ -168,7 +173,8 @@ export class KeysService {
         ...owner,
         provider: dto.provider,
         keyName: dto.keyName,
-        keyHint: secret.hint,
+        keyHint: hint,
+        params,
         isActive: true,
         invalid: false,
         priority: 0,
@@ -185,7 +191,7 @@ export class KeysService {
       await this.undoPut(ref, version, !existing);
       // A concurrent save of the same name won the insert: this one becomes an update.
       if (!retried && (e as { code?: string }).code === UNIQUE_VIOLATION)
-        return this.writeKey(owner, dto, secret, verifiedAt, true);
+        return this.writeKey(owner, dto, credential, verifiedAt, true);
       throw e;
     }
   }
@@ -249,8 +255,14 @@ export class KeysService {
           { details: { fields: ['keyName'] } },
         );
     }
-    const { limits, ...rest } = sent;
+    const { limits, params, ...rest } = sent;
     const patch: Partial<ApiKeyEntity> = { ...rest, updatedAt: new Date() };
+    if (params !== undefined)
+      patch.params = await checkParams(
+        this.registry.require(key.provider),
+        params,
+        this.customBaseUrls,
+      );
     if (limits !== undefined) patch.limits = limits && toLimits(limits);
     await this.keys.update(id, patch);
     this.resolver.invalidate(key);
@@ -270,12 +282,18 @@ export class KeysService {
     caller: Caller,
     scope: KeyScope,
     id: string,
-    apiKey: string,
+    input: RotateKeyDto,
   ): Promise<KeyMetadataDto> {
     const key = await this.find(caller, scope, id, true);
-    const secret = new SecretValue(apiKey);
+    const provider = this.registry.require(key.provider);
+    const { secret, hint, params } = await checkCredential(
+      provider,
+      input,
+      this.customBaseUrls,
+      key.params,
+    );
     const { version } = await this.store.put(refOf(key), secret);
-    const patch = { keyHint: secret.hint, version, invalid: false, updatedAt: new Date() };
+    const patch = { keyHint: hint, params, version, invalid: false, updatedAt: new Date() };
     try {
       await this.keys.update(id, patch);
     } catch (e) {
@@ -292,7 +310,7 @@ export class KeysService {
     const key = await this.find(caller, scope, id, true);
     const provider = this.registry.require(key.provider);
     const secret = await this.store.get(refOf(key), key.version);
-    const status = await this.verifier.check(provider, secret);
+    const status = await this.verifier.check(provider, secret, key.params);
     const rejected = status === 401 || status === 403;
     if (!rejected && (status < 200 || status >= 300))
       throw new AppError(

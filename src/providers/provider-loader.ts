@@ -3,7 +3,9 @@ import { type AppConfig, ConfigError } from '../config/app-config';
 import { builtinDataPath, readOverrideFile } from '../config/data-file';
 import { parseConfigYaml } from '../config/yaml';
 import { SecretValue } from '../common/secret-value';
+import { KIND_PARAMS, paramNamesOf } from './key-params';
 import type { ProviderAuth, ProviderRecord } from './provider.schema';
+import { placeholdersOf, standInOf } from './url-template';
 
 const ID = /^[a-z0-9][a-z0-9_-]*$/;
 // loadConfig only collects `*_API_KEY` variables for the registry, so any other name would never be seen.
@@ -13,12 +15,15 @@ const PATH_PREFIX = /^(\/[A-Za-z0-9._~!$&'()*+,;=:@-]+)*\/?$/;
 const VERIFY_PATH = /^\/(?!\/)[^\s\0\\#]*$/;
 const DOT_SEGMENT = /\/\.\.?(\/|\?|$)/;
 const FIELDS = new Set(
-  'id name baseUrl openaiPrefix auth headers envKey envFallback verify'.split(' '),
+  'id name baseUrl openaiPrefix auth headers envKey envFallback verify signingService tokenUrl keyBaseUrl'.split(
+    ' ',
+  ),
 );
-const AUTH_STYLES: readonly ProviderAuth[] = ['bearer', 'x-api-key', 'api-key'];
+const AUTH_STYLES = Object.keys(KIND_PARAMS) as ProviderAuth[];
+const SIGNING_SERVICE = /^[a-z0-9-]{1,64}$/;
 // The proxy sets these itself; a fixed value would clash with the injected key or the framing.
 const RESERVED_HEADERS = new Set(
-  'host content-length transfer-encoding connection authorization x-api-key api-key cookie'.split(
+  'host content-length transfer-encoding connection authorization x-api-key api-key cookie x-amz-date x-amz-security-token x-amz-content-sha256'.split(
     ' ',
   ),
 );
@@ -103,14 +108,57 @@ function toRecord(raw: Raw, problems: string[], source: string): ProviderRecord 
 
   const name = raw.name ?? id;
   if (typeof name !== 'string' || !name.trim()) fail('name', 'must be a non-empty string');
-  const baseUrl =
-    raw.baseUrl === undefined
-      ? (fail('baseUrl', 'is required'), undefined)
-      : check('baseUrl', () => normalizeBaseUrl(raw.baseUrl));
-  const openaiPrefix = check('openaiPrefix', () => normalizePrefix(raw.openaiPrefix ?? '/v1'));
   const auth = raw.auth ?? 'bearer';
-  if (!AUTH_STYLES.includes(auth as ProviderAuth))
+  const knownAuth = AUTH_STYLES.includes(auth as ProviderAuth);
+  if (!knownAuth)
     fail('auth', `must be one of ${AUTH_STYLES.join(' | ')}, got ${JSON.stringify(auth)}`);
+  const keyBaseUrl = raw.keyBaseUrl ?? false;
+  if (typeof keyBaseUrl !== 'boolean') fail('keyBaseUrl', 'must be true or false');
+  const kind = { auth: (knownAuth ? auth : 'bearer') as ProviderAuth, keyBaseUrl: !!keyBaseUrl };
+  /** A template may name only its kind's parameters; `{baseUrl}` stands alone, for keyBaseUrl. */
+  const template = (field: string, value: string): string => {
+    const allowed = paramNamesOf(kind).filter((n) => n !== 'baseUrl');
+    for (const p of placeholdersOf(value))
+      if (p === 'baseUrl' ? value !== '{baseUrl}' || !kind.keyBaseUrl : !allowed.includes(p))
+        fail(
+          field,
+          `names {${p}}, which ${kind.auth} keys do not carry (they carry: ${allowed.join(', ') || 'nothing'})`,
+        );
+    return value;
+  };
+  const rawBase = raw.baseUrl ?? (kind.keyBaseUrl ? '{baseUrl}' : undefined);
+  if (kind.keyBaseUrl && rawBase !== '{baseUrl}')
+    fail('baseUrl', 'must be "{baseUrl}" (or left out) when keyBaseUrl is true');
+  const baseUrl =
+    rawBase === undefined
+      ? (fail('baseUrl', 'is required'), undefined)
+      : check('baseUrl', () => {
+          if (typeof rawBase !== 'string') return normalizeBaseUrl(rawBase);
+          normalizeBaseUrl(standInOf(rawBase));
+          return template('baseUrl', rawBase.trim().replace(/\/+$/, ''));
+        });
+  const openaiPrefix = check('openaiPrefix', () => {
+    const value = raw.openaiPrefix ?? '/v1';
+    normalizePrefix(typeof value === 'string' ? standInOf(value) : value);
+    return template('openaiPrefix', (value as string).replace(/\/+$/, ''));
+  });
+  const signingService = raw.signingService;
+  if (
+    kind.auth === 'sigv4' &&
+    (typeof signingService !== 'string' || !SIGNING_SERVICE.test(signingService))
+  )
+    fail('signingService', 'is required for sigv4: the AWS service name that signs (e.g. bedrock)');
+  else if (kind.auth !== 'sigv4' && signingService !== undefined)
+    fail('signingService', 'is only for auth: sigv4');
+  const tokenUrl =
+    kind.auth === 'gcp-service-account'
+      ? raw.tokenUrl === undefined
+        ? (fail('tokenUrl', 'is required for gcp-service-account (the OAuth token endpoint)'),
+          undefined)
+        : check('tokenUrl', () => normalizeBaseUrl(raw.tokenUrl))
+      : raw.tokenUrl === undefined
+        ? undefined
+        : (fail('tokenUrl', 'is only for auth: gcp-service-account'), undefined);
 
   const headers: Record<string, string> = {};
   const rawHeaders = raw.headers ?? {};
@@ -132,16 +180,26 @@ function toRecord(raw: Raw, problems: string[], source: string): ProviderRecord 
       'envKey',
       `must be an UPPER_SNAKE variable name ending in _API_KEY, got ${JSON.stringify(envKey)}`,
     );
-  const envFallback = raw.envFallback ?? true;
+  // An env variable holds one string: kinds whose keys carry parameters cannot fall back to it.
+  const plainKey = paramNamesOf(kind).length === 0;
+  const envFallback = raw.envFallback ?? plainKey;
   if (typeof envFallback !== 'boolean') fail('envFallback', 'must be true or false');
+  else if (envFallback && !plainKey)
+    fail('envFallback', `must be false: ${kind.auth} keys carry parameters an env key cannot`);
 
   const verifyRaw = raw.verify ?? { method: 'GET', path: `${openaiPrefix ?? ''}/models` };
   let verify: ProviderRecord['verify'] | undefined;
   if (!isObject(verifyRaw)) fail('verify', 'must be a mapping {method, path, body?}');
   else {
-    const { method, path, body, ...rest } = verifyRaw;
+    const { method, path, body, baseUrl: verifyBase, ...rest } = verifyRaw;
     for (const key of Object.keys(rest))
-      fail(`verify.${key}`, 'is not a known field (method, path, body)');
+      fail(`verify.${key}`, 'is not a known field (method, path, body, baseUrl)');
+    if (verifyBase !== undefined && typeof verifyBase !== 'string')
+      fail('verify.baseUrl', 'must be a URL (it may name key parameters)');
+    else if (verifyBase !== undefined)
+      check('verify.baseUrl', () =>
+        normalizeBaseUrl(standInOf(template('verify.baseUrl', verifyBase))),
+      );
     if (method !== 'GET' && method !== 'POST')
       fail('verify.method', `must be GET or POST, got ${JSON.stringify(method)}`);
     if (typeof path !== 'string' || !VERIFY_PATH.test(path) || DOT_SEGMENT.test(path))
@@ -150,6 +208,7 @@ function toRecord(raw: Raw, problems: string[], source: string): ProviderRecord 
       method: method as 'GET' | 'POST',
       path: path as string,
       ...(body === undefined ? {} : { body }),
+      ...(typeof verifyBase === 'string' ? { baseUrl: verifyBase.replace(/\/+$/, '') } : {}),
     };
   }
   if (problems.length > before || !baseUrl || openaiPrefix === undefined || !verify)
@@ -159,11 +218,14 @@ function toRecord(raw: Raw, problems: string[], source: string): ProviderRecord 
     name: (name as string).trim(),
     baseUrl,
     openaiPrefix,
-    auth: auth as ProviderAuth,
+    auth: kind.auth,
     headers,
     envKey: envKey as string,
     envFallback: envFallback as boolean,
     verify,
+    keyBaseUrl: kind.keyBaseUrl,
+    ...(kind.auth === 'sigv4' ? { signingService: signingService as string } : {}),
+    ...(tokenUrl ? { tokenUrl } : {}),
   };
 }
 
@@ -210,9 +272,23 @@ export function loadProviders(
     const baseUrl = env[`${prefix}_BASE_URL`];
     if (baseUrl !== undefined) {
       try {
+        // Every call of the provider goes there, the verify request included. A provider whose
+        // keys carried their own base URL becomes the operator's one server: keys carry none.
         record.baseUrl = normalizeBaseUrl(baseUrl);
+        record.keyBaseUrl = false;
+        delete record.verify.baseUrl;
       } catch (err) {
         problems.push(`${prefix}_BASE_URL ${(err as Error).message}`);
+      }
+    }
+    const tokenUrl = env[`${prefix}_TOKEN_URL`];
+    if (tokenUrl !== undefined && record.auth !== 'gcp-service-account')
+      problems.push(`${prefix}_TOKEN_URL is only for gcp-service-account providers`);
+    else if (tokenUrl !== undefined) {
+      try {
+        record.tokenUrl = normalizeBaseUrl(tokenUrl);
+      } catch (err) {
+        problems.push(`${prefix}_TOKEN_URL ${(err as Error).message}`);
       }
     }
     const fallback = env[`${prefix}_ENV_FALLBACK`];

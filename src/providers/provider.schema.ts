@@ -1,5 +1,13 @@
-/** How a provider expects its key: `Authorization: Bearer`, `x-api-key`, or Azure-style `api-key`. */
-export type ProviderAuth = 'bearer' | 'x-api-key' | 'api-key';
+/**
+ * How a provider takes its credential (the credential kind):
+ * - `bearer`, `x-api-key`, `api-key`: one key in one header (`Authorization: Bearer`, …);
+ * - `azure`: Azure OpenAI's `api-key` header, per-key `resource` (host) and `apiVersion` (query);
+ * - `sigv4`: an AWS access key pair (+ session token) signing every request for a `region`;
+ * - `gcp-service-account`: a Google service-account JSON key, exchanged for short-lived OAuth
+ *   access tokens at the provider's `tokenUrl`; per-key `project` and `location`.
+ */
+export type ProviderAuth =
+  'bearer' | 'x-api-key' | 'api-key' | 'azure' | 'sigv4' | 'gcp-service-account';
 
 /** A provider is data, not a class: one YAML entry (built in, or from PROVIDERS_FILE). */
 export interface ProviderRecord {
@@ -7,9 +15,13 @@ export interface ProviderRecord {
   id: string;
   /** Human name for the settings page. */
   name: string;
-  /** API root, scheme + host (+ optional path); native `/proxy/{id}/{path}` goes to `{baseUrl}/{path}`. */
+  /**
+   * API root, scheme + host (+ optional path); native `/proxy/{id}/{path}` goes to `{baseUrl}/{path}`.
+   * It may name key parameters (`https://{resource}.openai.azure.com`), filled from the key's
+   * metadata when a request leaves; `{baseUrl}` alone means the key carries its own (keyBaseUrl).
+   */
   baseUrl: string;
-  /** Path of its OpenAI-compatible API under baseUrl, e.g. `/v1`. */
+  /** Path of its OpenAI-compatible API under baseUrl, e.g. `/v1`; may name key parameters. */
   openaiPrefix: string;
   auth: ProviderAuth;
   /** Extra fixed headers sent upstream (e.g. `anthropic-version`), unless the client sent its own. */
@@ -18,6 +30,12 @@ export interface ProviderRecord {
   envKey: string;
   /** Whether the env key may serve callers who have no key of their own. */
   envFallback: boolean;
-  /** The request that checks a key, relative to baseUrl. */
-  verify: { method: 'GET' | 'POST'; path: string; body?: unknown };
+  /** The request that checks a key, relative to baseUrl (or to its own baseUrl template). */
+  verify: { method: 'GET' | 'POST'; path: string; body?: unknown; baseUrl?: string };
+  /** sigv4: the AWS service name in the signature scope (`bedrock`). */
+  signingService?: string;
+  /** gcp-service-account: the token endpoint; a stored key's `token_uri` must be this URL. */
+  tokenUrl?: string;
+  /** Each key carries its own base URL (self-hosted), checked against CUSTOM_BASE_URL_ALLOWLIST. */
+  keyBaseUrl: boolean;
 }

@@ -34,9 +34,12 @@ export interface TriedKey {
   hint: string;
 }
 
-/** What to scrub for the keys an exchange tried. */
+/**
+ * What to scrub for the keys an exchange tried: every secret part of each credential (the whole
+ * value, an AWS secret key, a private key, minted access tokens), each shown as the key's hint.
+ */
 export const secretsOf = (keys: readonly TriedKey[]): ScrubSecret[] =>
-  keys.map((k) => ({ value: k.secret.reveal(), hint: k.hint }));
+  keys.flatMap((k) => k.secret.parts.map((value) => ({ value, hint: k.hint })));
 
 /**
  * Replaces every secret in a byte stream with its hint. `push` returns what can be sent now;

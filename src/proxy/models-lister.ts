@@ -59,6 +59,7 @@ export class ModelsLister {
       const up = await this.upstream.send({
         provider,
         key: secret,
+        params: key.params,
         url: buildUpstreamUrl(provider, 'models', '', 'openai'),
         method: 'GET',
         headers: buildUpstreamHeaders(

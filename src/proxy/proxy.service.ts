@@ -11,6 +11,7 @@ import { APP_CONFIG, type AppConfig } from '../config/app-config';
 import { KeyHealth } from '../keys/key-health';
 import { type KeyCandidate, KeyResolver, readSecret } from '../keys/key-resolver';
 import { type Exceeded, LimitsService, rateLimited } from '../limits/limits.service';
+import { keyExample } from '../providers/key-params';
 import type { ProviderRecord } from '../providers/provider.schema';
 import { buildUpstreamHeaders } from '../upstream/upstream-headers';
 import { UpstreamClient, type UpstreamResponse } from '../upstream/upstream.client';
@@ -133,6 +134,7 @@ export class ProxyService {
       const up = await this.upstream.send({
         provider: target.provider,
         key: secret,
+        params: candidate.params,
         url: target.url,
         method: target.method,
         headers,
@@ -193,7 +195,7 @@ export class ProxyService {
   private keyMissing(provider: ProviderRecord): AppError {
     return new AppError(
       'provider_key_missing',
-      `No ${provider.name} key: you have none${provider.envFallback ? ' and the operator has set no fallback key' : ` and ${provider.id} allows no operator fallback key`}. Add yours with POST /api/user/api-keys: curl -X POST <proxy>/api/user/api-keys -H "authorization: Bearer <JWT>" -H "content-type: application/json" -d '{"provider":"${provider.id}","keyName":"default","apiKey":"<your ${provider.name} key>"}'`,
+      `No ${provider.name} key: you have none${provider.envFallback ? ' and the operator has set no fallback key' : ` and ${provider.id} allows no operator fallback key`}. Add yours with POST /api/user/api-keys: curl -X POST <proxy>/api/user/api-keys -H "authorization: Bearer <JWT>" -H "content-type: application/json" -d '${keyExample(provider)}'`,
     );
   }
 

@@ -1,5 +1,6 @@
 import { AppError } from '../common/errors/app-error';
 import type { ProviderRecord } from '../providers/provider.schema';
+import { standInOf } from '../providers/url-template';
 
 /** `native`: `/proxy/{id}/{path}` → `{baseUrl}/{path}`; `openai`: `/v1/{path}` → `{baseUrl}{openaiPrefix}/{path}`. */
 export type UpstreamSurface = 'native' | 'openai';
@@ -71,9 +72,10 @@ export function buildUpstreamUrl(
     layer = next;
   }
 
-  const base = new URL(provider.baseUrl);
+  // A base naming key parameters is built on its stand-in; UpstreamClient fills in the key's.
+  const base = new URL(standInOf(provider.baseUrl));
   const basePath = base.pathname.replace(/\/+$/, '');
-  const prefix = `${basePath}${surface === 'openai' ? provider.openaiPrefix : ''}/`;
+  const prefix = `${basePath}${surface === 'openai' ? standInOf(provider.openaiPrefix) : ''}/`;
   const url = new URL(`${base.origin}${prefix}${path}${search}`);
   // Defence in depth: whatever slipped through the checks above must still land here.
   if (

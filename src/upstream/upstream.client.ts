@@ -1,9 +1,14 @@
 import { Inject, Injectable, type OnApplicationShutdown } from '@nestjs/common';
 import { Agent, type Dispatcher } from 'undici';
+import { AppError } from '../common/errors/app-error';
 import type { SecretValue } from '../common/secret-value';
 import { APP_CONFIG, type AppConfig } from '../config/app-config';
+import type { KeyParams } from '../providers/key-params';
 import type { ProviderRecord } from '../providers/provider.schema';
-import { applyProviderAuth, type OutboundRequest } from './provider-auth';
+import { GcpTokenMinter } from './credentials/gcp-service-account';
+import { CustomBaseUrlPolicy } from './custom-base-url';
+import { hasKeyUrl, keyUrl } from './key-url';
+import { type AuthContext, applyProviderAuth, type OutboundRequest } from './provider-auth';
 import { upstreamUnavailable } from './upstream-error';
 
 export type UpstreamResponse = Dispatcher.ResponseData;
@@ -12,6 +17,8 @@ export interface UpstreamRequest extends OutboundRequest {
   provider: ProviderRecord;
   /** The provider credential, applied as the last step before the request leaves. */
   key: SecretValue;
+  /** The key's parameters (region, resource, own base URL, …), for kinds that take them. */
+  params?: KeyParams | null;
   signal?: AbortSignal;
   /** Overrides UPSTREAM_TIMEOUT_MS for the headers and between body chunks. */
   timeoutMs?: number;
@@ -29,15 +36,29 @@ export interface UpstreamRequest extends OutboundRequest {
 @Injectable()
 export class UpstreamClient implements OnApplicationShutdown {
   private readonly agent: Agent;
+  /** For keys with their own base URL: every connection's address is checked as it is resolved. */
+  private readonly customAgent: Agent;
+  private readonly auth: AuthContext;
 
-  constructor(@Inject(APP_CONFIG) private readonly config: AppConfig) {
-    this.agent = new Agent({
-      connect: { timeout: config.upstream.connectTimeoutMs },
+  constructor(
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    private readonly customBaseUrls: CustomBaseUrlPolicy,
+  ) {
+    const options = {
       keepAliveTimeout: 30_000,
       keepAliveMaxTimeout: 600_000,
       headersTimeout: config.upstream.timeoutMs,
       bodyTimeout: config.upstream.timeoutMs,
+    };
+    this.agent = new Agent({ ...options, connect: { timeout: config.upstream.connectTimeoutMs } });
+    this.customAgent = new Agent({
+      ...options,
+      connect: { timeout: config.upstream.connectTimeoutMs, lookup: customBaseUrls.lookup },
     });
+    this.auth = {
+      minter: new GcpTokenMinter(this.agent, config.upstream.connectTimeoutMs * 2),
+      now: () => new Date(),
+    };
   }
 
   /**
@@ -45,17 +66,21 @@ export class UpstreamClient implements OnApplicationShutdown {
    * upstream_unavailable; an abort through `signal` rethrows the AbortError as it is.
    */
   async send(r: UpstreamRequest): Promise<UpstreamResponse> {
+    const params = r.params ?? {};
     const outbound: OutboundRequest = {
       method: r.method,
-      url: r.url,
+      url: hasKeyUrl(r.provider) ? keyUrl(r.url, r.provider, params) : r.url,
       headers: { ...r.headers },
       body: r.body,
     };
-    applyProviderAuth(outbound, r.provider, r.key);
-    const url = new URL(outbound.url);
+    // An IP literal connects without a lookup: its address is checked here instead.
+    if (r.provider.keyBaseUrl) await this.customBaseUrls.checkLiteral(outbound.url);
     const timeout = r.timeoutMs ?? this.config.upstream.timeoutMs;
+    const dispatcher = r.provider.keyBaseUrl ? this.customAgent : this.agent;
     try {
-      return await this.agent.request({
+      await applyProviderAuth(outbound, r.provider, r.key, params, this.auth);
+      const url = new URL(outbound.url);
+      return await dispatcher.request({
         origin: url.origin,
         path: `${url.pathname}${url.search}`,
         method: outbound.method,
@@ -66,7 +91,7 @@ export class UpstreamClient implements OnApplicationShutdown {
         bodyTimeout: timeout,
       });
     } catch (e) {
-      if (r.signal?.aborted) throw e;
+      if (r.signal?.aborted || e instanceof AppError) throw e;
       const then = r.onFailure ?? 'try again later';
       throw upstreamUnavailable(e, (reason, timedOut) =>
         timedOut
@@ -77,6 +102,6 @@ export class UpstreamClient implements OnApplicationShutdown {
   }
 
   async onApplicationShutdown(): Promise<void> {
-    await this.agent.close();
+    await Promise.all([this.agent.close(), this.customAgent.close()]);
   }
 }

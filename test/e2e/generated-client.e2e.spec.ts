@@ -63,6 +63,7 @@ describe.each(STORE_MODES)('the generated client against the server: $name', (mo
       lastVerifiedAt: null,
       version: 1,
       limits: null,
+      params: null,
     });
     const { id } = created;
 
@@ -144,6 +145,7 @@ describe.each(STORE_MODES)('the generated client against the server: $name', (mo
         tokensPerDay: null,
         monthlyBudgetUsd: null,
       },
+      params: null,
     };
     expect((await api.GET('/api/user/api-keys')).data).toStrictEqual({ data: [expected] });
     const active = await api.GET('/api/user/api-keys/{id}', {

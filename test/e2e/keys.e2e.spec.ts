@@ -131,6 +131,7 @@ describe.each(modes)('key management API over HTTP: $name', (mode) => {
         'lastVerifiedAt',
         'limits',
         'ownerType',
+        'params',
         'priority',
         'provider',
         'status',

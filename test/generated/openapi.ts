@@ -540,7 +540,7 @@ export interface components {
              *       "openai"
              *     ]
              */
-            providers?: ("cerebras" | "openai" | "anthropic" | "groq" | "mistral" | "openrouter" | "together" | "deepseek" | "xai" | "gemini")[];
+            providers?: ("cerebras" | "openai" | "anthropic" | "groq" | "mistral" | "openrouter" | "together" | "deepseek" | "xai" | "gemini" | "azure-openai" | "bedrock" | "vertex" | "openai-compatible")[];
         };
         CreatedTokenDto: {
             /** Format: date-time */
@@ -587,7 +587,7 @@ export interface components {
             id: string;
             isActive: boolean;
             /**
-             * @description The last four characters, never more.
+             * @description The last four characters, never more; for an AWS key the access key id as `AKIA…WXYZ`.
              * @example …a1b2
              */
             keyHint: string;
@@ -601,6 +601,15 @@ export interface components {
             limits: components["schemas"]["LimitsDto"] | null;
             /** @enum {string} */
             ownerType: "user" | "org";
+            /**
+             * @description Non-secret parameters of the credential (region, resource, project, location, baseUrl)
+             * @example {
+             *       "region": "us-east-1"
+             *     }
+             */
+            params: {
+                [key: string]: string;
+            } | null;
             /**
              * @description Lower first; ties by createdAt then id.
              * @example 0
@@ -674,10 +683,11 @@ export interface components {
         };
         ProviderDto: {
             /**
+             * @description The credential kind: one key in a header (bearer, x-api-key, api-key), azure, sigv4 (AWS) or gcp-service-account; sigv4 and gcp-service-account keys are saved as `credential`, the others as `apiKey`.
              * @example bearer
              * @enum {string}
              */
-            auth: "bearer" | "x-api-key" | "api-key";
+            auth: "bearer" | "x-api-key" | "api-key" | "azure" | "sigv4" | "gcp-service-account";
             /** @example https://api.cerebras.ai */
             baseUrl: string;
             /** @description Whether the env key may serve callers without a key of their own */
@@ -700,6 +710,8 @@ export interface components {
             };
             /** @example cerebras */
             id: string;
+            /** @description Each key carries its own base URL (a self-hosted server) */
+            keyBaseUrl: boolean;
             /** @example Cerebras */
             name: string;
             /**
@@ -707,12 +719,24 @@ export interface components {
              * @example /v1
              */
             openaiPrefix: string;
+            /**
+             * @description Names of the non-secret parameters its keys carry (a key's `params`)
+             * @example [
+             *       "region"
+             *     ]
+             */
+            params: string[];
             verify: components["schemas"]["ProviderVerifyDto"];
         };
         ProviderListDto: {
             data: components["schemas"]["ProviderDto"][];
         };
         ProviderVerifyDto: {
+            /**
+             * @description Where the verify request goes when not to baseUrl (may name key parameters)
+             * @example https://bedrock.{region}.amazonaws.com
+             */
+            baseUrl?: string;
             /** @description JSON body sent with a POST verify request */
             body?: Record<string, never>;
             /**
@@ -728,28 +752,44 @@ export interface components {
         };
         RotateKeyDto: {
             /**
-             * @description The key as the provider shows it: visible ASCII (`!` to `~`) except `"` and `\`; whitespace around it is trimmed.
+             * @description The key as the provider shows it: visible ASCII (`!` to `~`) except `"` and `\`; whitespace around it is trimmed. Required unless the provider takes a `credential`.
              * @example csk-0123456789abcdef0123456789abcdef
              */
-            apiKey: string;
+            apiKey?: string;
+            /** @description For providers whose keys are not one string (GET /api/providers `auth`): `sigv4` takes `{"accessKeyId","secretAccessKey","sessionToken"?}`, `gcp-service-account` the service-account key file. Send `apiKey` instead for every other kind. */
+            credential?: {
+                [key: string]: unknown;
+            };
+            /** @description Non-secret parameters the provider's keys take (GET /api/providers `params`): `azure` resource and apiVersion, `sigv4` region, `gcp-service-account` project and location, and baseUrl for self-hosted endpoints. */
+            params?: {
+                [key: string]: string;
+            };
         };
         SaveKeyDto: {
             /**
-             * @description The key as the provider shows it: visible ASCII (`!` to `~`) except `"` and `\`; whitespace around it is trimmed.
+             * @description The key as the provider shows it: visible ASCII (`!` to `~`) except `"` and `\`; whitespace around it is trimmed. Required unless the provider takes a `credential`.
              * @example csk-0123456789abcdef0123456789abcdef
              */
-            apiKey: string;
+            apiKey?: string;
+            /** @description For providers whose keys are not one string (GET /api/providers `auth`): `sigv4` takes `{"accessKeyId","secretAccessKey","sessionToken"?}`, `gcp-service-account` the service-account key file. Send `apiKey` instead for every other kind. */
+            credential?: {
+                [key: string]: unknown;
+            };
             /**
              * @description Unique per owner and provider; trimmed.
              * @example personal
              */
             keyName: string;
+            /** @description Non-secret parameters the provider's keys take (GET /api/providers `params`): `azure` resource and apiVersion, `sigv4` region, `gcp-service-account` project and location, and baseUrl for self-hosted endpoints. */
+            params?: {
+                [key: string]: string;
+            };
             /**
              * @description A provider id from GET /api/providers.
              * @example cerebras
              * @enum {string}
              */
-            provider: "cerebras" | "openai" | "anthropic" | "groq" | "mistral" | "openrouter" | "together" | "deepseek" | "xai" | "gemini";
+            provider: "cerebras" | "openai" | "anthropic" | "groq" | "mistral" | "openrouter" | "together" | "deepseek" | "xai" | "gemini" | "azure-openai" | "bedrock" | "vertex" | "openai-compatible";
             /** @description Check the key with the provider first; a rejected key is not saved. */
             verify?: boolean;
         };
@@ -793,6 +833,10 @@ export interface components {
             keyName?: string;
             /** @description The key's own limits; a key over one is skipped. null removes them. */
             limits?: components["schemas"]["LimitsDto"] | null;
+            /** @description Non-secret parameters the provider's keys take (GET /api/providers `params`): `azure` resource and apiVersion, `sigv4` region, `gcp-service-account` project and location, and baseUrl for self-hosted endpoints. */
+            params?: {
+                [key: string]: string;
+            };
             /** @description Lower is tried first. */
             priority?: number;
         };
@@ -1428,7 +1472,7 @@ export interface operations {
             header?: never;
             path: {
                 /** @description A provider id from GET /api/providers, or a key id (a UUID). */
-                id: ("cerebras" | "openai" | "anthropic" | "groq" | "mistral" | "openrouter" | "together" | "deepseek" | "xai" | "gemini") | string;
+                id: ("cerebras" | "openai" | "anthropic" | "groq" | "mistral" | "openrouter" | "together" | "deepseek" | "xai" | "gemini" | "azure-openai" | "bedrock" | "vertex" | "openai-compatible") | string;
             };
             cookie?: never;
         };
@@ -2103,7 +2147,7 @@ export interface operations {
             header?: never;
             path: {
                 /** @description A provider id from GET /api/providers, or a key id (a UUID). */
-                id: ("cerebras" | "openai" | "anthropic" | "groq" | "mistral" | "openrouter" | "together" | "deepseek" | "xai" | "gemini") | string;
+                id: ("cerebras" | "openai" | "anthropic" | "groq" | "mistral" | "openrouter" | "together" | "deepseek" | "xai" | "gemini" | "azure-openai" | "bedrock" | "vertex" | "openai-compatible") | string;
             };
             cookie?: never;
         };

@@ -66,6 +66,9 @@ export class ApiClient {
 
 /** Environment that points every built-in provider at the upstream double. */
 export function providersAt(url: string): Record<string, string> {
-  const ids = 'cerebras openai anthropic groq mistral openrouter together deepseek xai gemini';
-  return Object.fromEntries(ids.split(' ').map((id) => [`${id.toUpperCase()}_BASE_URL`, url]));
+  const ids =
+    'cerebras openai anthropic groq mistral openrouter together deepseek xai gemini azure-openai bedrock vertex';
+  return Object.fromEntries(
+    ids.split(' ').map((id) => [`${id.toUpperCase().replace(/-/g, '_')}_BASE_URL`, url]),
+  );
 }

@@ -237,6 +237,34 @@ test('adds a key with verification and lists it by its hint, never the key', asy
   expect(await listKeys('alice')).toMatchObject([{ keyName: 'personal', keyHint: '…abcd' }]);
 });
 
+test("asks for each kind's credential and parameters, and lists the parameters", async () => {
+  const page = await signIn(jwt('aws-user'));
+  const secret = 'wJalrXUtnFEMI/K7MDENG+bPxRfiCYzSETTINGSPAGE';
+  await page.getByLabel('Provider', { exact: true }).selectOption('bedrock');
+  expect(await page.getByLabel('API key', { exact: true }).count()).toBe(0);
+  await page.getByLabel('Key name').fill('aws');
+  await page.getByLabel('Access key ID').fill('AKIAIOSFODNN7PAGEWXYZ');
+  await page.getByLabel('Secret access key').fill(secret);
+  await page.getByLabel('Verify with the provider before saving').uncheck();
+  await page.getByRole('button', { name: 'Save key' }).click();
+  await error(page, 'Enter the AWS region.');
+  await page.getByLabel('AWS region').fill('eu-central-1');
+  await page.getByRole('button', { name: 'Save key' }).click();
+  await status(page, 'Saved: AWS Bedrock key "aws" (AKIA…WXYZ).');
+  const row = keyRow(page, 'aws');
+  expect(await row.locator('td').nth(1).innerText()).toBe('AKIA…WXYZ eu-central-1');
+  expect(await page.getByLabel('Secret access key').inputValue()).toBe('');
+  expect(await page.content()).not.toContain(secret);
+  expect(await listKeys('aws-user')).toMatchObject([
+    { keyHint: 'AKIA…WXYZ', params: { region: 'eu-central-1' } },
+  ]);
+
+  await page.getByLabel('Provider', { exact: true }).selectOption('vertex');
+  await page.getByLabel('Service-account key file (paste the JSON)').waitFor();
+  await page.getByLabel('Provider', { exact: true }).selectOption('openai-compatible');
+  await page.getByLabel('Server base URL (without /v1)').waitFor();
+});
+
 test('shows the provider rejection in words and saves nothing', async () => {
   const page = await signIn(jwt('rita'));
   const key = rawKey('nope');
@@ -320,7 +348,7 @@ test('deletes a key only after confirmation', async () => {
   await page.getByRole('button', { name: 'Delete old' }).click();
   await dialog.getByRole('button', { name: 'Delete key' }).click();
   await status(page, 'Deleted the OpenAI key "old" (…c0c0).');
-  await page.getByText('OpenAI — no key: requests will fail').waitFor();
+  await page.getByText('OpenAI — no key: requests will fail', { exact: true }).waitFor();
   expect(await listKeys('carol')).toEqual([]);
 });
 

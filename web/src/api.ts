@@ -3,6 +3,10 @@
 export interface Provider {
   id: string;
   name: string;
+  /** The credential kind: bearer, x-api-key, api-key, azure, sigv4, gcp-service-account. */
+  auth: string;
+  /** Non-secret parameters its keys carry (region, resource, baseUrl, …). */
+  params: string[];
   envKey: string;
   envFallback: boolean;
   envFallbackAvailable: boolean;
@@ -20,6 +24,7 @@ export interface Key {
   lastUsedAt: string | null;
   lastVerifiedAt: string | null;
   version: number;
+  params: Record<string, string> | null;
 }
 
 export interface AccessToken {

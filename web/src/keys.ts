@@ -1,4 +1,5 @@
 import type { Key, Provider, VerifyResult } from './api';
+import { credentialFields, paramsText } from './credentials';
 import { byId, h, replace, table, when } from './dom';
 import type { Ctx } from './main';
 import { confirmAction, say } from './ui';
@@ -64,7 +65,12 @@ function group(ctx: Ctx, id: string, keys: Key[]): HTMLElement {
 function row(ctx: Ctx, k: Key): Node[] {
   const cells: Node[] = [
     document.createTextNode(k.keyName),
-    h('code', {}, k.keyHint),
+    h(
+      'span',
+      {},
+      h('code', {}, k.keyHint),
+      k.params && h('span', { class: 'muted' }, ` ${paramsText(k.params)}`),
+    ),
     h('span', { class: `badge ${k.status}` }, k.status),
     document.createTextNode(String(k.priority)),
     when(k.lastUsedAt),
@@ -110,7 +116,7 @@ function row(ctx: Ctx, k: Key): Node[] {
     button('Rotate', () => {
       ctx.s.rotating = k.id;
       renderKeys(ctx);
-      byId('rotate-value').focus();
+      document.querySelector<HTMLElement>('#rotate-form :is(input, textarea)')?.focus();
       return Promise.resolve();
     }),
     button('Delete', (b) => remove(ctx, k, b), 'danger'),
@@ -155,19 +161,22 @@ async function remove(ctx: Ctx, k: Key, opener: HTMLElement): Promise<void> {
 }
 
 function rotateForm(ctx: Ctx, k: Key): HTMLFormElement {
-  const input = h('input', {
-    id: 'rotate-value',
-    type: 'password',
-    autocomplete: 'off',
-    spellcheck: 'false',
-    required: true,
+  // The new secret only: the key keeps its parameters (change them with PATCH).
+  const provider = ctx.s.providers.find((p) => p.id === k.provider);
+  const keyLabel = `New API key for ${label(k)}`;
+  const fields = credentialFields(provider, {
+    prefix: 'rotate',
+    keyId: 'rotate-value',
+    keyLabel,
+    params: false,
   });
+  const oneString = !['sigv4', 'gcp-service-account'].includes(provider?.auth ?? '');
   const cancel = h('button', { type: 'button' }, 'Cancel');
   const form = h(
     'form',
-    { class: 'card', 'aria-label': `Rotate ${k.keyName}` },
-    h('label', { for: 'rotate-value' }, `New API key for ${label(k)}`),
-    input,
+    { class: 'card', id: 'rotate-form', 'aria-label': `Rotate ${k.keyName}` },
+    !oneString && h('p', {}, `New credential for ${label(k)}`),
+    ...fields.nodes,
     h('div', { class: 'buttons' }, h('button', { type: 'submit' }, 'Save new key'), cancel),
   );
   form.noValidate = true;
@@ -180,10 +189,9 @@ function rotateForm(ctx: Ctx, k: Key): HTMLFormElement {
   form.addEventListener('submit', (e) => {
     e.preventDefault();
     void ctx.run(async () => {
-      const apiKey = input.value.trim();
-      if (!apiKey) throw new Error('Enter the new API key.');
-      const res = await ctx.call<Key>('POST', `/api/user/api-keys/${k.id}/rotate`, { apiKey });
-      input.value = '';
+      const body = fields.read();
+      const res = await ctx.call<Key>('POST', `/api/user/api-keys/${k.id}/rotate`, body);
+      fields.clear();
       close();
       await reloadKeys(ctx);
       say(`Rotated ${label(k)}: now ${res.body.keyHint}, version ${res.body.version}.`);

@@ -10,6 +10,7 @@ import {
   type Provider,
   session,
 } from './api';
+import { credentialFields, type CredentialFields } from './credentials';
 import { byId, h, replace, table, when } from './dom';
 import { providerName, reloadKeys, renderKeys } from './keys';
 import { act, confirmAction, fail, say } from './ui';
@@ -83,6 +84,8 @@ function fillProviderPickers(providers: Provider[]): void {
   const chosen = picker.value;
   replace(picker, ...providers.map((p) => h('option', { value: p.id }, `${p.name} (${p.id})`)));
   if (chosen) picker.value = chosen;
+  picker.onchange = () => renderAddFields(providers);
+  renderAddFields(providers);
   replace(
     byId('token-providers'),
     ...providers.map((p) =>
@@ -91,21 +94,31 @@ function fillProviderPickers(providers: Provider[]): void {
   );
 }
 
+/** The add form's credential fields, redrawn for the chosen provider's kind. */
+let addFields: CredentialFields | undefined;
+
+function renderAddFields(providers: Provider[]): void {
+  const id = byId<HTMLSelectElement>('add-provider').value;
+  addFields = credentialFields(
+    providers.find((p) => p.id === id),
+    { prefix: 'add', keyId: 'add-key-value', keyLabel: 'API key', params: true },
+  );
+  replace(byId('add-credential'), ...addFields.nodes);
+}
+
 async function addKey(c: Ctx): Promise<void> {
-  const field = byId<HTMLInputElement>('add-key-value');
   const provider = byId<HTMLSelectElement>('add-provider').value;
   const keyName = byId<HTMLInputElement>('add-name').value.trim();
-  const apiKey = field.value.trim();
   const verify = byId<HTMLInputElement>('add-verify').checked;
   if (!keyName) throw new Error('Enter a key name, e.g. "default".');
-  if (!apiKey) throw new Error('Enter the API key to save.');
+  const fields = addFields!;
   const res = await c.call<Key>('POST', '/api/user/api-keys', {
     provider,
     keyName,
-    apiKey,
+    ...fields.read(),
     verify,
   });
-  field.value = '';
+  fields.clear();
   await reloadKeys(c);
   const k = res.body;
   const how = res.status === 201 ? 'Saved' : 'Updated (new version)';

@@ -23,9 +23,13 @@ export class ApiKeyEntity {
   @Column({ name: 'key_name', type: 'varchar', length: 100 })
   keyName: string;
 
-  /** "…abcd": the last four characters, never more. */
-  @Column({ name: 'key_hint', type: 'varchar', length: 8 })
+  /** "…abcd": the last four characters, never more (`AKIA…WXYZ` for an AWS access key id). */
+  @Column({ name: 'key_hint', type: 'varchar', length: 16 })
   keyHint: string;
+
+  /** Non-secret parameters of the credential (region, resource, project, base URL, …). */
+  @Column({ type: 'jsonb', nullable: true })
+  params: Record<string, string> | null;
 
   @Column({ name: 'is_active', type: 'boolean', default: true })
   isActive: boolean;

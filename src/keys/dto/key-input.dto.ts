@@ -8,6 +8,7 @@ import {
   IsIn,
   IsInt,
   IsNotEmpty,
+  IsObject,
   IsOptional,
   IsString,
   Matches,
@@ -65,10 +66,10 @@ function ApiKeyField(): PropertyDecorator {
     IsNotEmpty({ message: 'apiKey must not be empty' }),
     MaxChars(4096, { message: 'apiKey must be at most 4096 characters' }),
     Matches(KEY_SHAPE, { message: KEY_MESSAGE }),
-    ApiProperty({
+    ApiPropertyOptional({
       example: 'csk-0123456789abcdef0123456789abcdef',
       description:
-        'The key as the provider shows it: visible ASCII (`!` to `~`) except `"` and `\\`; whitespace around it is trimmed.',
+        'The key as the provider shows it: visible ASCII (`!` to `~`) except `"` and `\\`; whitespace around it is trimmed. Required unless the provider takes a `credential`.',
       writeOnly: true,
       minLength: 1,
       maxLength: 4096,
@@ -77,7 +78,52 @@ function ApiKeyField(): PropertyDecorator {
   );
 }
 
-export class SaveKeyDto {
+/**
+ * The JSON credential of AWS (sigv4) and Google service-account keys: write-only, stored whole.
+ * Neither it nor `params` has an example: the schema's example body saves a bearer key.
+ */
+function CredentialField(): PropertyDecorator {
+  return applyDecorators(
+    IsObject({ message: 'credential must be a JSON object' }),
+    IfPresent(),
+    ApiPropertyOptional({
+      type: 'object',
+      additionalProperties: true,
+      writeOnly: true,
+      description:
+        'For providers whose keys are not one string (GET /api/providers `auth`): `sigv4` takes `{"accessKeyId","secretAccessKey","sessionToken"?}`, `gcp-service-account` the service-account key file. Send `apiKey` instead for every other kind.',
+    }),
+  );
+}
+
+/** The key's non-secret parameters, checked per credential kind by the service. */
+function ParamsField(): PropertyDecorator {
+  return applyDecorators(
+    IsObject({ message: 'params must be a JSON object of strings' }),
+    IfPresent(),
+    ApiPropertyOptional({
+      type: 'object',
+      additionalProperties: { type: 'string' },
+      description:
+        "Non-secret parameters the provider's keys take (GET /api/providers `params`): `azure` resource and apiVersion, `sigv4` region, `gcp-service-account` project and location, and baseUrl for self-hosted endpoints.",
+    }),
+  );
+}
+
+/** The credential of a rotate; a save sends the same, plus the provider and name. */
+export class RotateKeyDto {
+  @ApiKeyField()
+  @IfPresent()
+  apiKey?: string;
+
+  @CredentialField()
+  credential?: Record<string, unknown>;
+
+  @ParamsField()
+  params?: Record<string, string>;
+}
+
+export class SaveKeyDto extends RotateKeyDto {
   @ApiProperty({
     example: 'cerebras',
     description: 'A provider id from GET /api/providers.',
@@ -97,9 +143,6 @@ export class SaveKeyDto {
   })
   @KeyNameChecks()
   keyName: string;
-
-  @ApiKeyField()
-  apiKey: string;
 
   @ApiPropertyOptional({
     description: 'Check the key with the provider first; a rejected key is not saved.',
@@ -143,11 +186,9 @@ export class UpdateKeyDto {
   @ValidateIf((_: object, v: unknown) => v !== null)
   @IsOptional()
   limits?: LimitsDto | null;
-}
 
-export class RotateKeyDto {
-  @ApiKeyField()
-  apiKey: string;
+  @ParamsField()
+  params?: Record<string, string>;
 }
 
 export class AdminKeyQueryDto {

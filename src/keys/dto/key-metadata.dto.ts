@@ -13,7 +13,11 @@ export class KeyMetadataDto {
   @ApiProperty() isActive: boolean;
   @ApiProperty({ description: 'Lower first; ties by createdAt then id.', example: 0 })
   priority: number;
-  @ApiProperty({ example: '…a1b2', description: 'The last four characters, never more.' })
+  @ApiProperty({
+    example: '…a1b2',
+    description:
+      'The last four characters, never more; for an AWS key the access key id as `AKIA…WXYZ`.',
+  })
   keyHint: string;
   @ApiProperty({ enum: ['active', 'inactive', 'invalid'] }) status: KeyStatus;
   @ApiProperty({ enum: ['user', 'org'] }) ownerType: 'user' | 'org';
@@ -26,6 +30,15 @@ export class KeyMetadataDto {
   version: number;
   @ApiProperty({ type: LimitsDto, nullable: true, description: "The key's own limits" })
   limits: Limits | null;
+  @ApiProperty({
+    type: 'object',
+    additionalProperties: { type: 'string' },
+    nullable: true,
+    description:
+      'Non-secret parameters of the credential (region, resource, project, location, baseUrl)',
+    example: { region: 'us-east-1' },
+  })
+  params: Record<string, string> | null;
 
   static from(k: ApiKeyEntity): KeyMetadataDto {
     return {
@@ -43,6 +56,7 @@ export class KeyMetadataDto {
       lastVerifiedAt: k.lastVerifiedAt?.toISOString() ?? null,
       version: k.version,
       limits: k.limits ?? null,
+      params: k.params ?? null,
     };
   }
 }

@@ -1,4 +1,5 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { KIND_PARAMS, paramNamesOf } from '../key-params';
 import type { ProviderAuth, ProviderRecord } from '../provider.schema';
 
 // /api/providers is readable by any access token: a fixed header that looks like a credential
@@ -14,6 +15,12 @@ export class ProviderVerifyDto {
 
   @ApiPropertyOptional({ description: 'JSON body sent with a POST verify request' })
   body?: unknown;
+
+  @ApiPropertyOptional({
+    description: 'Where the verify request goes when not to baseUrl (may name key parameters)',
+    example: 'https://bedrock.{region}.amazonaws.com',
+  })
+  baseUrl?: string;
 }
 
 /** A provider record as callers see it: no secrets, plus whether the operator's key can serve them. */
@@ -30,8 +37,23 @@ export class ProviderDto {
   @ApiProperty({ description: 'Path of the OpenAI-compatible API under baseUrl', example: '/v1' })
   openaiPrefix: string;
 
-  @ApiProperty({ enum: ['bearer', 'x-api-key', 'api-key'], example: 'bearer' })
+  @ApiProperty({
+    enum: Object.keys(KIND_PARAMS),
+    example: 'bearer',
+    description:
+      'The credential kind: one key in a header (bearer, x-api-key, api-key), azure, sigv4 (AWS) or gcp-service-account; sigv4 and gcp-service-account keys are saved as `credential`, the others as `apiKey`.',
+  })
   auth: ProviderAuth;
+
+  @ApiProperty({
+    type: [String],
+    description: "Names of the non-secret parameters its keys carry (a key's `params`)",
+    example: ['region'],
+  })
+  params: string[];
+
+  @ApiProperty({ description: 'Each key carries its own base URL (a self-hosted server)' })
+  keyBaseUrl: boolean;
 
   @ApiProperty({
     type: 'object',
@@ -69,6 +91,8 @@ export class ProviderDto {
       baseUrl: record.baseUrl,
       openaiPrefix: record.openaiPrefix,
       auth: record.auth,
+      params: paramNamesOf(record),
+      keyBaseUrl: record.keyBaseUrl,
       headers,
       envKey: record.envKey,
       envFallback: record.envFallback,

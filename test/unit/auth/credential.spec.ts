@@ -12,6 +12,13 @@ describe('readCredential', () => {
     expect(readCredential({ authorization: 'Bearer jwt', 'x-api-key': 'byok_k' })).toBe('jwt');
   });
 
+  it("reads x-api-key beside an AWS SDK's own SigV4 signature, which is for AWS, not us", () => {
+    const sigv4 =
+      'AWS4-HMAC-SHA256 Credential=AKIDUMMY/20240101/us-east-1/bedrock/aws4_request, SignedHeaders=host, Signature=00';
+    expect(readCredential({ authorization: sigv4, 'x-api-key': 'byok_k' })).toBe('byok_k');
+    expect(readCredential({ authorization: sigv4 })).toBeUndefined();
+  });
+
   it('is undefined when nothing is sent', () => {
     expect(readCredential({})).toBeUndefined();
     expect(readCredential({ authorization: '', 'x-api-key': ' ' })).toBeUndefined();

@@ -29,7 +29,7 @@ const startupError = (env: Record<string, string>): string => {
 describe('ProviderRegistryService: built-ins', () => {
   const r = registry();
 
-  it('has the ten built-in providers, each with a name and a verify request', () => {
+  it('has the fourteen built-in providers, each with a name and a verify request', () => {
     expect(r.ids()).toEqual([
       'cerebras',
       'openai',
@@ -41,12 +41,37 @@ describe('ProviderRegistryService: built-ins', () => {
       'deepseek',
       'xai',
       'gemini',
+      'azure-openai',
+      'bedrock',
+      'vertex',
+      'openai-compatible',
     ]);
     for (const p of r.list()) {
       expect(p.name).toBeTruthy();
       expect(p.verify.method).toBe('GET');
-      expect(p.envKey).toBe(`${p.id.toUpperCase()}_API_KEY`);
+      expect(p.envKey).toBe(`${p.id.toUpperCase().replace(/-/g, '_')}_API_KEY`);
     }
+  });
+
+  it('describes the cloud kinds: URLs naming key parameters, no env fallback', () => {
+    expect(r.get('azure-openai')).toMatchObject({
+      auth: 'azure',
+      baseUrl: 'https://{resource}.openai.azure.com',
+      openaiPrefix: '/openai/v1',
+      envFallback: false,
+    });
+    expect(r.get('bedrock')).toMatchObject({
+      auth: 'sigv4',
+      signingService: 'bedrock',
+      baseUrl: 'https://bedrock-runtime.{region}.amazonaws.com',
+      verify: { baseUrl: 'https://bedrock.{region}.amazonaws.com', path: '/foundation-models' },
+    });
+    expect(r.get('vertex')).toMatchObject({
+      auth: 'gcp-service-account',
+      tokenUrl: 'https://oauth2.googleapis.com/token',
+      openaiPrefix: '/v1/projects/{project}/locations/{location}/endpoints/openapi',
+    });
+    expect(r.get('openai-compatible')).toMatchObject({ keyBaseUrl: true, baseUrl: '{baseUrl}' });
   });
 
   it('describes Cerebras, Anthropic, Groq, OpenRouter and Gemini as their APIs expect', () => {
@@ -60,6 +85,7 @@ describe('ProviderRegistryService: built-ins', () => {
       envKey: 'CEREBRAS_API_KEY',
       envFallback: true,
       verify: { method: 'GET', path: '/v1/models' },
+      keyBaseUrl: false,
     });
     expect(r.get('anthropic')).toMatchObject({
       auth: 'x-api-key',
@@ -108,7 +134,7 @@ describe('ProviderRegistryService: built-ins', () => {
       p.headers.x = 'y';
     }).toThrow(TypeError);
     r.list().pop();
-    expect(r.list()).toHaveLength(10);
+    expect(r.list()).toHaveLength(14);
   });
 
   it('finds the YAML from src/ and from dist/', () => {
@@ -191,6 +217,7 @@ describe('ProviderRegistryService: PROVIDERS_FILE', () => {
       envKey: 'LOCAL_LLM_API_KEY',
       envFallback: true,
       verify: { method: 'GET', path: '/v1/models' },
+      keyBaseUrl: false,
     });
     expect(r.envFallbackAvailable('local-llm')).toBe(true);
     expect(r.get('openai')).toMatchObject({
@@ -242,7 +269,7 @@ anthropic: { envFallback: true }
       'provider id "Bad_Id" must match',
       'provider "broken": baseUrl must not contain a query or fragment',
       'provider "broken": openaiPrefix must start with "/"',
-      'provider "broken": auth must be one of bearer | x-api-key | api-key, got "basic"',
+      'provider "broken": auth must be one of bearer | x-api-key | api-key | azure | sigv4 | gcp-service-account, got "basic"',
       'provider "broken": envKey must be an UPPER_SNAKE variable name ending in _API_KEY',
       'provider "broken": envFallback must be true or false',
       'provider "broken": baseURL is not a known field',
@@ -254,6 +281,39 @@ anthropic: { envFallback: true }
     ])
       expect(msg).toContain(part);
     expect(msg).toContain(`PROVIDERS_FILE (${file})`);
+  });
+
+  it('refuses credential-kind records that could not work or could leave their host', () => {
+    const file = providersFile(`
+- id: aws
+  baseUrl: 'https://{region}.{bucket}.example'
+  auth: sigv4
+  envFallback: true
+- id: gcp
+  baseUrl: https://g.example
+  auth: gcp-service-account
+- id: own
+  baseUrl: https://fixed.example
+  keyBaseUrl: true
+- id: plain
+  baseUrl: '{baseUrl}'
+  tokenUrl: https://t.example
+`);
+    const msg = startupError({ PROVIDERS_FILE: file });
+    for (const part of [
+      'provider "aws": baseUrl names {bucket}, which sigv4 keys do not carry (they carry: region)',
+      'provider "aws": signingService is required for sigv4',
+      'provider "aws": envFallback must be false: sigv4 keys carry parameters',
+      'provider "gcp": tokenUrl is required for gcp-service-account',
+      'provider "own": baseUrl must be "{baseUrl}" (or left out) when keyBaseUrl is true',
+      'provider "plain": baseUrl names {baseUrl}',
+      'provider "plain": tokenUrl is only for auth: gcp-service-account',
+    ])
+      expect(msg).toContain(part);
+    // The operator naming the server pins it: keys then carry no base URL of their own.
+    expect(
+      registry({ OPENAI_COMPATIBLE_BASE_URL: 'http://10.0.0.1:8000' }).get('openai-compatible'),
+    ).toMatchObject({ baseUrl: 'http://10.0.0.1:8000', keyBaseUrl: false });
   });
 
   it('reports unreadable files, bad YAML, wrong shapes, duplicates and env prefix clashes', () => {
@@ -284,7 +344,7 @@ anthropic: { envFallback: true }
         ),
       }),
     ).toMatch(/share the env prefix MY_X_/);
-    expect(registry({ PROVIDERS_FILE: providersFile('') }).ids()).toHaveLength(10);
+    expect(registry({ PROVIDERS_FILE: providersFile('') }).ids()).toHaveLength(14);
   });
 });
 

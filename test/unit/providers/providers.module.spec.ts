@@ -33,7 +33,7 @@ describe('ProvidersModule', () => {
     const res = await app.inject({ method: 'GET', url: '/api/providers' });
     expect(res.statusCode).toBe(200);
     const body = res.json<{ data: { id: string; envFallbackAvailable: boolean }[] }>();
-    expect(body.data).toHaveLength(10);
+    expect(body.data).toHaveLength(14);
     expect(body.data[0]).toMatchObject({ id: 'cerebras', envFallbackAvailable: true });
     expect(res.body).not.toContain('csk-wired-0001');
   });

@@ -18,9 +18,12 @@ const record = (
   headers,
   envKey: 'P_API_KEY',
   envFallback: true,
+  keyBaseUrl: false,
   verify: { method: 'GET', path: '/v1/models' },
 });
 const key = new SecretValue('sk-provider-key-1234');
+// Header kinds need neither a token minter nor a clock.
+const ctx = { minter: undefined as never, now: () => new Date() };
 
 describe('buildUpstreamHeaders', () => {
   const client = {
@@ -76,18 +79,18 @@ describe('buildUpstreamHeaders', () => {
     });
   });
 
-  it('sets the key in each auth style, and only there, over whatever the client sent', () => {
-    const withKey = (auth: ProviderRecord['auth']) => {
+  it('sets the key in each auth style, and only there, over whatever the client sent', async () => {
+    const withKey = async (auth: ProviderRecord['auth']) => {
       const req = { method: 'POST', url: 'https://api.example.com/v1/x', headers: {} };
       req.headers = buildUpstreamHeaders(client, record(auth));
-      applyProviderAuth(req, record(auth), key);
+      await applyProviderAuth(req, record(auth), key, {}, ctx);
       return req.headers as Record<string, string>;
     };
-    expect(withKey('bearer').authorization).toBe('Bearer sk-provider-key-1234');
-    const xApi = withKey('x-api-key');
+    expect((await withKey('bearer')).authorization).toBe('Bearer sk-provider-key-1234');
+    const xApi = await withKey('x-api-key');
     expect(xApi['x-api-key']).toBe('sk-provider-key-1234');
     expect(xApi.authorization).toBeUndefined();
-    const azure = withKey('api-key');
+    const azure = await withKey('api-key');
     expect(azure['api-key']).toBe('sk-provider-key-1234');
     expect(azure.authorization).toBeUndefined();
     expect(azure['x-api-key']).toBeUndefined();
