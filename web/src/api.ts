@@ -48,7 +48,10 @@ export interface UsageRow {
   errors: number;
   promptTokens: number;
   completionTokens: number;
+  /** Null when some requests had no price: then pricedCost and unpricedRequests say the rest. */
   cost: number | null;
+  pricedCost: number;
+  unpricedRequests: number;
   currency: string;
 }
 

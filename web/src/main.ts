@@ -72,7 +72,7 @@ function signOut(): void {
   byId('app').hidden = true;
   byId('who').hidden = true;
   byId('sign-in').hidden = false;
-  byId<HTMLInputElement>('new-token-value').value = '';
+  byId<HTMLTextAreaElement>('new-token-value').value = '';
   byId('new-token').hidden = true;
   say('Signed out.');
   byId('token').focus();
@@ -105,7 +105,8 @@ async function addKey(c: Ctx): Promise<void> {
     apiKey,
     verify,
   });
-  field.value = '';
+  byId<HTMLFormElement>('add-key').reset();
+  byId<HTMLSelectElement>('add-provider').value = provider;
   await reloadKeys(c);
   const k = res.body;
   const how = res.status === 201 ? 'Saved' : 'Updated (new version)';
@@ -154,7 +155,7 @@ async function createToken(c: Ctx): Promise<void> {
   const res = await c.call<CreatedToken>('POST', '/api/user/tokens', body);
   byId<HTMLFormElement>('add-token').reset();
   await reloadTokens(c);
-  const shown = byId<HTMLInputElement>('new-token-value');
+  const shown = byId<HTMLTextAreaElement>('new-token-value');
   shown.value = res.body.token;
   byId('new-token').hidden = false;
   shown.focus();
@@ -202,7 +203,7 @@ function wire(): void {
     byId('dev-help').hidden = !open;
   });
   byId('copy-token').addEventListener('click', () => {
-    const shown = byId<HTMLInputElement>('new-token-value');
+    const shown = byId<HTMLTextAreaElement>('new-token-value');
     navigator.clipboard.writeText(shown.value).then(
       () => say('Token copied to the clipboard.'),
       () => {
@@ -212,7 +213,7 @@ function wire(): void {
     );
   });
   byId('hide-token').addEventListener('click', () => {
-    byId<HTMLInputElement>('new-token-value').value = '';
+    byId<HTMLTextAreaElement>('new-token-value').value = '';
     byId('new-token').hidden = true;
     byId('tokens-h').focus();
   });

@@ -52,9 +52,13 @@ function keyCells(ctx: Ctx, r: UsageRow): Node[] {
   return [text(`${key.keyName} (${key.keyHint})`), text(providerName(ctx, key.provider))];
 }
 
-function cost(r: UsageRow): string {
-  if (r.cost === null) return 'unknown (a model without a price)';
+/** The priced part in money, and how many requests it leaves out: never one "unknown". */
+export function cost(r: UsageRow): string {
   const money = (n: number): string =>
     n.toLocaleString(undefined, { style: 'currency', currency: r.currency });
-  return r.cost > 0 && r.cost < 0.01 ? `less than ${money(0.01)}` : money(r.cost);
+  const priced =
+    r.pricedCost > 0 && r.pricedCost < 0.01 ? `less than ${money(0.01)}` : money(r.pricedCost);
+  if (!r.unpricedRequests) return priced;
+  const n = r.unpricedRequests;
+  return `${priced} + ${n.toLocaleString()} ${n === 1 ? 'request' : 'requests'} without a price`;
 }
