@@ -31,6 +31,12 @@ export interface AccessToken {
   lastUsedAt?: string | null;
 }
 
+/** A token as admins and organisation admins list them: whose it is, too. */
+export interface AdminToken extends AccessToken {
+  ownerSub: string;
+  orgId: string | null;
+}
+
 export interface CreatedToken extends AccessToken {
   token: string;
 }

@@ -1,12 +1,35 @@
 import type { Key, Provider, VerifyResult } from './api';
 import { byId, h, replace, table, when } from './dom';
 import type { Ctx } from './main';
+import { renderServing } from './org';
 import { confirmAction, say } from './ui';
 
-/** The API keys section: one table per provider, its fallback state, and every key action. */
+/**
+ * The API keys sections: one table per provider, its fallback state, and every key action, for
+ * your own keys (`user`) and your organisation's (`org`, changed by its admins only).
+ */
 
-const fallback = (p: Provider | undefined): string =>
-  p?.envFallbackAvailable ? "the operator's key will be used" : 'requests will fail';
+export type KeyScope = 'user' | 'org';
+
+/** Where each list lives on the page. */
+const PLACES: Record<KeyScope, { groups: string; heading: string; noun: string }> = {
+  user: { groups: 'key-groups', heading: 'keys-h', noun: 'key' },
+  org: { groups: 'org-key-groups', heading: 'org-h', noun: 'organisation key' },
+};
+
+const keysOf = (ctx: Ctx, scope: KeyScope): Key[] =>
+  scope === 'user' ? ctx.s.keys : (ctx.s.org?.keys ?? []);
+
+/** Members see the organisation's keys; only its admins (with a JWT) change them. */
+const readOnly = (ctx: Ctx, scope: KeyScope): boolean =>
+  ctx.s.readOnly || (scope === 'org' && !ctx.s.org?.admin);
+
+const fallback = (p: Provider | undefined, org?: Key[]): string =>
+  org?.some((k) => k.provider === p?.id && k.status === 'active')
+    ? "the organisation's key will be used"
+    : p?.envFallbackAvailable
+      ? "the operator's key will be used"
+      : 'requests will fail';
 
 const byPriority = (a: Key, b: Key): number =>
   a.priority - b.priority || a.createdAt.localeCompare(b.createdAt) || a.id.localeCompare(b.id);
@@ -16,52 +39,59 @@ export const providerName = (ctx: Ctx, id: string): string =>
 
 const label = (k: Key): string => `"${k.keyName}" (${k.keyHint})`;
 
-export async function reloadKeys(ctx: Ctx): Promise<void> {
-  ctx.s.keys = (await ctx.call<{ data: Key[] }>('GET', '/api/user/api-keys')).body.data;
-  renderKeys(ctx);
+export async function reloadKeys(ctx: Ctx, scope: KeyScope = 'user'): Promise<void> {
+  const keys = (await ctx.call<{ data: Key[] }>('GET', `/api/${scope}/api-keys`)).body.data;
+  if (scope === 'user') ctx.s.keys = keys;
+  else if (ctx.s.org) ctx.s.org.keys = keys;
+  renderKeys(ctx, scope);
 }
 
-export function renderKeys(ctx: Ctx): void {
-  const { keys, providers } = ctx.s;
+export function renderKeys(ctx: Ctx, scope: KeyScope = 'user'): void {
+  const { providers } = ctx.s;
+  const keys = keysOf(ctx, scope);
   const ids = [...new Set([...providers.map((p) => p.id), ...keys.map((k) => k.provider)])];
   const groups = ids
     .map((id) => [id, keys.filter((k) => k.provider === id).sort(byPriority)] as const)
     .filter(([, list]) => list.length > 0)
-    .map(([id, list]) => group(ctx, id, list));
-  replace(byId('key-groups'), ...(groups.length ? groups : [h('p', {}, 'No keys yet.')]));
+    .map(([id, list]) => group(ctx, scope, id, list));
+  replace(byId(PLACES[scope].groups), ...(groups.length ? groups : [h('p', {}, 'No keys yet.')]));
+  renderServing(ctx);
+  if (scope === 'org') return;
   const bare = providers.filter((p) => !keys.some((k) => k.provider === p.id));
   replace(
     byId('no-key-list'),
-    ...bare.map((p) => h('li', {}, h('strong', {}, p.name), ` — no key: ${fallback(p)}`)),
+    ...bare.map((p) =>
+      h('li', {}, h('strong', {}, p.name), ` — no key: ${fallback(p, ctx.s.org?.keys)}`),
+    ),
   );
 }
 
-function group(ctx: Ctx, id: string, keys: Key[]): HTMLElement {
+function group(ctx: Ctx, scope: KeyScope, id: string, keys: Key[]): HTMLElement {
   const provider = ctx.s.providers.find((p) => p.id === id);
   const name = provider?.name ?? id;
   const usable = keys.filter((k) => k.status === 'active').length;
   const head = ['Name', 'Key', 'Status', 'Priority', 'Last used', 'Last verified'];
-  if (!ctx.s.readOnly) head.push('Active', 'Actions');
+  if (!readOnly(ctx, scope)) head.push('Active', 'Actions');
   const rotating = keys.find((k) => k.id === ctx.s.rotating);
   return h(
     'section',
-    { class: 'group', 'aria-labelledby': `group-${id}` },
-    h('h3', { id: `group-${id}` }, name),
+    { class: 'group', 'aria-labelledby': `group-${scope}-${id}` },
+    h('h3', { id: `group-${scope}-${id}` }, name),
     h(
       'p',
       { class: 'muted' },
-      `${usable} of ${keys.length} usable. Without a usable key: ${fallback(provider)}.`,
+      `${usable} of ${keys.length} usable. Without a usable key: ${fallback(provider, scope === 'user' ? ctx.s.org?.keys : undefined)}.`,
     ),
     table(
-      `${name} keys`,
+      `${name} ${PLACES[scope].noun}s`,
       head,
-      keys.map((k) => row(ctx, k)),
+      keys.map((k) => row(ctx, scope, k)),
     ),
-    rotating && rotateForm(ctx, rotating),
+    rotating && rotateForm(ctx, scope, rotating),
   );
 }
 
-function row(ctx: Ctx, k: Key): Node[] {
+function row(ctx: Ctx, scope: KeyScope, k: Key): Node[] {
   const cells: Node[] = [
     document.createTextNode(k.keyName),
     h('code', {}, k.keyHint),
@@ -70,7 +100,7 @@ function row(ctx: Ctx, k: Key): Node[] {
     when(k.lastUsedAt),
     when(k.lastVerifiedAt),
   ];
-  if (ctx.s.readOnly) return cells;
+  if (readOnly(ctx, scope)) return cells;
 
   const priority = h('input', {
     type: 'number',
@@ -82,7 +112,10 @@ function row(ctx: Ctx, k: Key): Node[] {
     value: String(k.priority),
     'aria-label': `Priority of ${k.keyName}`,
   });
-  priority.addEventListener('change', () => void ctx.run(() => reorder(ctx, k, priority.value)));
+  priority.addEventListener(
+    'change',
+    () => void ctx.run(() => reorder(ctx, scope, k, priority.value)),
+  );
   cells[3] = priority;
 
   const active = h('input', {
@@ -91,7 +124,10 @@ function row(ctx: Ctx, k: Key): Node[] {
     checked: k.isActive,
     'aria-label': `Active: ${k.keyName}`,
   });
-  active.addEventListener('change', () => void ctx.run(() => toggle(ctx, k, active.checked)));
+  active.addEventListener(
+    'change',
+    () => void ctx.run(() => toggle(ctx, scope, k, active.checked)),
+  );
 
   const button = (verb: string, fn: (el: HTMLButtonElement) => Promise<void>, cls?: string) => {
     const b = h(
@@ -106,37 +142,37 @@ function row(ctx: Ctx, k: Key): Node[] {
   const actions = h(
     'div',
     { class: 'actions' },
-    button('Verify', () => verify(ctx, k)),
+    button('Verify', () => verify(ctx, scope, k)),
     button('Rotate', () => {
       ctx.s.rotating = k.id;
-      renderKeys(ctx);
+      renderKeys(ctx, scope);
       byId('rotate-value').focus();
       return Promise.resolve();
     }),
-    button('Delete', (b) => remove(ctx, k, b), 'danger'),
+    button('Delete', (b) => remove(ctx, scope, k, b), 'danger'),
   );
   return [...cells, active, actions];
 }
 
-async function toggle(ctx: Ctx, k: Key, isActive: boolean): Promise<void> {
-  await ctx.call('PATCH', `/api/user/api-keys/${k.id}`, { isActive });
-  await reloadKeys(ctx);
+async function toggle(ctx: Ctx, scope: KeyScope, k: Key, isActive: boolean): Promise<void> {
+  await ctx.call('PATCH', `/api/${scope}/api-keys/${k.id}`, { isActive });
+  await reloadKeys(ctx, scope);
   say(`Key ${label(k)} is now ${isActive ? 'active' : 'inactive: requests skip it'}.`);
 }
 
-async function reorder(ctx: Ctx, k: Key, value: string): Promise<void> {
+async function reorder(ctx: Ctx, scope: KeyScope, k: Key, value: string): Promise<void> {
   const priority = Number(value);
   if (value.trim() === '' || !Number.isInteger(priority))
     throw new Error('Priority must be a whole number from -1000 to 1000.');
-  await ctx.call('PATCH', `/api/user/api-keys/${k.id}`, { priority });
-  await reloadKeys(ctx);
+  await ctx.call('PATCH', `/api/${scope}/api-keys/${k.id}`, { priority });
+  await reloadKeys(ctx, scope);
   say(`Priority of ${label(k)} set to ${priority}: lower is tried first.`);
 }
 
-async function verify(ctx: Ctx, k: Key): Promise<void> {
+async function verify(ctx: Ctx, scope: KeyScope, k: Key): Promise<void> {
   const name = providerName(ctx, k.provider);
-  const res = await ctx.call<VerifyResult>('POST', `/api/user/api-keys/${k.id}/verify`);
-  await reloadKeys(ctx);
+  const res = await ctx.call<VerifyResult>('POST', `/api/${scope}/api-keys/${k.id}/verify`);
+  await reloadKeys(ctx, scope);
   if (!res.body.valid)
     throw new Error(
       `${name} rejected key ${label(k)} (HTTP ${res.body.upstreamStatus}): check the key, or rotate it.`,
@@ -144,17 +180,17 @@ async function verify(ctx: Ctx, k: Key): Promise<void> {
   say(`${name} accepted key ${label(k)}.`);
 }
 
-async function remove(ctx: Ctx, k: Key, opener: HTMLElement): Promise<void> {
+async function remove(ctx: Ctx, scope: KeyScope, k: Key, opener: HTMLElement): Promise<void> {
   const name = providerName(ctx, k.provider);
   const question = `Delete the ${name} key ${label(k)}? Its secret is destroyed and cannot be recovered.`;
   if (!(await confirmAction(question, 'Delete key', opener))) return;
-  await ctx.call('DELETE', `/api/user/api-keys/${k.id}`);
-  await reloadKeys(ctx);
-  byId('keys-h').focus();
+  await ctx.call('DELETE', `/api/${scope}/api-keys/${k.id}`);
+  await reloadKeys(ctx, scope);
+  byId(PLACES[scope].heading).focus();
   say(`Deleted the ${name} key ${label(k)}.`);
 }
 
-function rotateForm(ctx: Ctx, k: Key): HTMLFormElement {
+function rotateForm(ctx: Ctx, scope: KeyScope, k: Key): HTMLFormElement {
   const input = h('input', {
     id: 'rotate-value',
     type: 'password',
@@ -173,7 +209,7 @@ function rotateForm(ctx: Ctx, k: Key): HTMLFormElement {
   form.noValidate = true;
   const close = (): void => {
     ctx.s.rotating = undefined;
-    renderKeys(ctx);
+    renderKeys(ctx, scope);
     document.getElementById(`rotate-${k.id}`)?.focus();
   };
   cancel.addEventListener('click', close);
@@ -182,10 +218,10 @@ function rotateForm(ctx: Ctx, k: Key): HTMLFormElement {
     void ctx.run(async () => {
       const apiKey = input.value.trim();
       if (!apiKey) throw new Error('Enter the new API key.');
-      const res = await ctx.call<Key>('POST', `/api/user/api-keys/${k.id}/rotate`, { apiKey });
+      const res = await ctx.call<Key>('POST', `/api/${scope}/api-keys/${k.id}/rotate`, { apiKey });
       input.value = '';
       close();
-      await reloadKeys(ctx);
+      await reloadKeys(ctx, scope);
       say(`Rotated ${label(k)}: now ${res.body.keyHint}, version ${res.body.version}.`);
     });
   });

@@ -11,7 +11,8 @@ import {
   session,
 } from './api';
 import { byId, h, replace, table, when } from './dom';
-import { providerName, reloadKeys, renderKeys } from './keys';
+import { type KeyScope, providerName, reloadKeys, renderKeys } from './keys';
+import { loadOrg, type OrgState } from './org';
 import { act, confirmAction, fail, say } from './ui';
 import { loadUsage } from './usage';
 
@@ -21,6 +22,8 @@ export interface Session {
   providers: Provider[];
   keys: Key[];
   tokens: AccessToken[];
+  /** Set when the credential names an organisation. */
+  org?: OrgState;
   /** The key whose rotate form is open. */
   rotating?: string;
 }
@@ -63,6 +66,7 @@ async function signIn(token: string): Promise<void> {
   fillProviderPickers(providers);
   renderKeys(ctx);
   renderTokens(ctx);
+  await loadOrg(ctx);
   await loadUsage(ctx);
 }
 
@@ -94,12 +98,13 @@ function fillProviderPickers(providers: Provider[]): void {
 async function addKey(c: Ctx): Promise<void> {
   const field = byId<HTMLInputElement>('add-key-value');
   const provider = byId<HTMLSelectElement>('add-provider').value;
+  const scope = (c.s.org?.admin ? byId<HTMLSelectElement>('add-owner').value : 'user') as KeyScope;
   const keyName = byId<HTMLInputElement>('add-name').value.trim();
   const apiKey = field.value.trim();
   const verify = byId<HTMLInputElement>('add-verify').checked;
   if (!keyName) throw new Error('Enter a key name, e.g. "default".');
   if (!apiKey) throw new Error('Enter the API key to save.');
-  const res = await c.call<Key>('POST', '/api/user/api-keys', {
+  const res = await c.call<Key>('POST', `/api/${scope}/api-keys`, {
     provider,
     keyName,
     apiKey,
@@ -107,11 +112,15 @@ async function addKey(c: Ctx): Promise<void> {
   });
   byId<HTMLFormElement>('add-key').reset();
   byId<HTMLSelectElement>('add-provider').value = provider;
-  await reloadKeys(c);
+  byId<HTMLSelectElement>('add-owner').value = scope;
+  await reloadKeys(c, scope);
   const k = res.body;
   const how = res.status === 201 ? 'Saved' : 'Updated (new version)';
   const checked = verify ? ', verified with the provider' : '';
-  say(`${how}: ${providerName(c, k.provider)} key "${k.keyName}" (${k.keyHint})${checked}.`);
+  const whose = scope === 'org' ? 'organisation ' : '';
+  say(
+    `${how}: ${providerName(c, k.provider)} ${whose}key "${k.keyName}" (${k.keyHint})${checked}.`,
+  );
 }
 
 async function reloadTokens(c: Ctx): Promise<void> {

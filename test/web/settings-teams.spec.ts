@@ -1,0 +1,127 @@
+import {
+  error,
+  jwt,
+  keyRow,
+  PHONE,
+  rawKey,
+  saveKey,
+  settingsPage,
+  sideways,
+  status,
+} from '../helpers/settings-page';
+
+/** The settings page for teams: the organisation view for members and admins. */
+const t = settingsPage();
+const member = (sub: string, org: string) => jwt(sub, { org_id: org });
+const orgAdmin = (sub: string, org: string) => jwt(sub, { org_id: org, org_role: 'admin' });
+
+describe('organisation view', () => {
+  test('a member sees the organisation keys read-only, and which key serves them', async () => {
+    await saveKey(t.api, orgAdmin('oona', 'acme'), 'shared', rawKey('a1a1'), 'cerebras', 'org');
+    await saveKey(t.api, member('milo', 'acme'), 'mine', rawKey('m1m1'), 'openai');
+    const page = await t.signIn(member('milo', 'acme'));
+    const org = page.locator('#org');
+    await org.getByRole('heading', { name: 'Organisation', exact: true }).waitFor();
+    await org.getByText('You are a member of this organisation').waitFor();
+    await keyRow(page, 'shared', '#org-key-groups').getByText('…a1a1').waitFor();
+    // Read-only: no controls in the organisation's key list, and no owner choice when adding.
+    expect(await page.locator('#org-key-groups').locator('button, input').count()).toBe(0);
+    expect(await page.locator('#add-owner').isHidden()).toBe(true);
+    expect(await page.locator('#org-tokens').isHidden()).toBe(true);
+
+    const served = page.getByRole('table', { name: 'Which key serves you' });
+    const servedBy = (provider: string) =>
+      served
+        .getByRole('row', { name: new RegExp(`^${provider} `) })
+        .getByRole('cell')
+        .nth(1);
+    expect(await servedBy('Cerebras').innerText()).toBe('the organisation\'s key "shared" (…a1a1)');
+    expect(await servedBy('OpenAI').innerText()).toBe('your key "mine" (…m1m1)');
+    expect(await servedBy('Groq').innerText()).toBe("the operator's key");
+    expect(await servedBy('Anthropic').innerText()).toBe('no key: requests fail');
+    await page.getByText("Cerebras — no key: the organisation's key will be used").waitFor();
+  });
+
+  test('without an organisation there is no organisation view', async () => {
+    const page = await t.signIn(jwt('solo'));
+    await page.locator('#key-groups').getByText('No keys yet.').waitFor();
+    expect(await page.locator('#org').isHidden()).toBe(true);
+    expect(await page.locator('#add-owner').isHidden()).toBe(true);
+  });
+
+  test('an org admin adds, toggles, reprioritises, verifies, rotates and deletes org keys', async () => {
+    const token = orgAdmin('ada', 'beta');
+    const orgKeys = async () =>
+      ((await t.api.as(token).get('/api/org/api-keys')).json as { data: object[] }).data;
+    const page = await t.signIn(token);
+    await page.getByText('You are an admin of this organisation').waitFor();
+    await page.getByLabel('Owner').selectOption('org');
+    await page.getByLabel('Provider', { exact: true }).selectOption('cerebras');
+    await page.getByLabel('Key name').fill('team');
+    const key = rawKey('b2b2');
+    await page.getByLabel('API key', { exact: true }).fill(key);
+    await page.getByRole('button', { name: 'Save key' }).click();
+    await status(
+      page,
+      'Saved: Cerebras organisation key "team" (…b2b2), verified with the provider.',
+    );
+    const row = keyRow(page, 'team', '#org-key-groups');
+    await row.getByText('active', { exact: true }).waitFor();
+    // It is the organisation's, not ada's own.
+    await page.locator('#key-groups').getByText('No keys yet.').waitFor();
+    expect(await orgKeys()).toMatchObject([{ keyName: 'team', keyHint: '…b2b2' }]);
+
+    await page.getByLabel('Active: team').uncheck();
+    await status(page, 'Key "team" (…b2b2) is now inactive: requests skip it.');
+    await page.getByLabel('Active: team').check();
+    await status(page, /is now active/);
+    await page.getByLabel('Priority of team').fill('3');
+    await page.getByLabel('Priority of team').press('Tab');
+    await status(page, 'Priority of "team" (…b2b2) set to 3: lower is tried first.');
+    expect(await orgKeys()).toMatchObject([{ priority: 3, isActive: true }]);
+
+    t.double.rejectKey(key);
+    await page.getByRole('button', { name: 'Verify team' }).click();
+    await error(page, /Cerebras rejected key "team" \(…b2b2\) \(HTTP 401\)/);
+    await row.getByText('invalid', { exact: true }).waitFor();
+
+    await page.getByRole('button', { name: 'Rotate team' }).click();
+    await page.getByLabel('New API key for "team" (…b2b2)').fill(rawKey('c3c3'));
+    await page.getByRole('button', { name: 'Save new key' }).click();
+    await status(page, 'Rotated "team" (…b2b2): now …c3c3, version 2.');
+    await keyRow(page, 'team', '#org-key-groups').getByText('active', { exact: true }).waitFor();
+
+    await page.getByRole('button', { name: 'Delete team' }).click();
+    await page.getByRole('dialog').getByRole('button', { name: 'Delete key' }).click();
+    await status(page, 'Deleted the Cerebras key "team" (…c3c3).');
+    expect(await orgKeys()).toEqual([]);
+    expect(await page.content()).not.toContain(key.slice(0, -4));
+  });
+
+  test("an org admin lists and revokes the tokens that reach the organisation's keys", async () => {
+    const made = await t.api
+      .as(member('max', 'gamma'))
+      .post('/api/user/tokens', { name: 'max CI' });
+    expect(made.status).toBe(201);
+    const leaked = (made.json as { token: string }).token;
+    const page = await t.signIn(orgAdmin('ola', 'gamma'));
+    const list = page.locator('#org-token-list');
+    await list.getByRole('row', { name: /max CI max/ }).waitFor();
+    await page.getByRole('button', { name: 'Revoke max CI of max' }).click();
+    await page.getByRole('dialog').getByRole('button', { name: 'Revoke token' }).click();
+    await status(page, 'Revoked the access token "max CI" of max.');
+    await list.getByText('No access tokens reach').waitFor();
+    expect((await t.api.as(leaked).get('/api/user/api-keys')).status).toBe(401);
+  });
+
+  test('fits a phone: the org admin view scrolls only downwards', async () => {
+    const token = orgAdmin('pat', 'delta');
+    await saveKey(t.api, token, 'a long organisation key name', rawKey('d4d4'), 'cerebras', 'org');
+    await t.api.as(member('pia', 'delta')).post('/api/user/tokens', { name: 'pia laptop' });
+    await t.resize(PHONE);
+    const page = await t.signIn(token);
+    await keyRow(page, 'a long organisation key name', '#org-key-groups').waitFor();
+    await page.locator('#org-token-list').getByText('pia laptop').waitFor();
+    expect(await sideways(page)).toBe(0);
+  });
+});
