@@ -255,7 +255,7 @@ test('shows usage per key from /api/user/usage, and hides the section on 404', a
   expect(rows).toMatchObject([{ requests: 1 }]);
 
   let page = await t.signIn(jwt('uma'));
-  const usage = page.locator('#usage');
+  const usage = page.locator('#usage-table');
   await usage.locator('tbody tr').waitFor();
   const cells = await usage.locator('tbody td').allInnerTexts();
   expect(cells.slice(0, 4)).toEqual(['metered (…u5u5)', 'Cerebras', '1', '0']);
@@ -276,6 +276,39 @@ test('shows usage per key from /api/user/usage, and hides the section on 404', a
   page = await t.signIn(jwt('uma'));
   await keyRow(page, 'metered').waitFor();
   expect(await page.locator('#usage').isHidden()).toBe(true);
+});
+
+test('charts daily usage per provider, or for one key, over a chosen range', async () => {
+  const { id } = await saveKey('cleo', 'charted', rawKey('c7c7'));
+  await chatAndWaitForUsage('cleo');
+  await chat(t.api, jwt('cleo'), 'cerebras/a-model-without-a-price');
+  await chat(t.api, jwt('cleo'), 'groq/llama-3.3-70b-versatile');
+  const page = await t.signIn(jwt('cleo'));
+  const chart = page.locator('#usage-chart');
+  const summary = chart.getByRole('img');
+  await chart.locator('canvas').waitFor();
+  expect(await summary.getAttribute('aria-label')).toBe(
+    'Requests per day over the last 30 days: Cerebras 2, Groq 1 in total.',
+  );
+  // The same numbers as text beside the chart, and in the legend.
+  await chart.getByText('Cerebras 2, Groq 1 in total.').waitFor();
+  await chart.locator('.u-legend').getByText('Groq').waitFor();
+
+  await page.getByLabel('Show').selectOption('cost');
+  await chart
+    .getByText(/^Estimated cost \(priced part\) per day .* 1 requests had no price/)
+    .waitFor();
+
+  await page.getByLabel('Range').selectOption('7');
+  await page.getByLabel('Keys', { exact: true }).selectOption(id);
+  await page.getByLabel('Show').selectOption('requests');
+  await chart
+    .getByText('Requests per day over the last 7 days: charted (…c7c7) 2 in total.')
+    .waitFor();
+  expect(await page.locator('#usage-intro').innerText()).toMatch(
+    /^Requests through the proxy from/,
+  );
+  expect(await page.locator('#usage-table tbody tr').count()).toBe(2);
 });
 
 describe('finishing touches', () => {
@@ -304,7 +337,7 @@ describe('finishing touches', () => {
     for (const width of [360, 390, 420]) {
       await t.resize({ width, height: 800 });
       const page = await t.signIn(jwt('nina'));
-      await page.locator('#usage tbody tr').first().waitFor();
+      await page.locator('#usage-table tbody tr').first().waitFor();
       expect(await sideways(page)).toBe(0);
       // Each cell says what it is, since the header row is not shown.
       const cell = keyRow(page, 'backup').locator('td').nth(2);
@@ -330,7 +363,7 @@ describe('finishing touches', () => {
     await chatAndWaitForUsage('pia');
     await chat(t.api, jwt('pia'), 'cerebras/a-model-without-a-price');
     const page = await t.signIn(jwt('pia'));
-    const row = page.locator('#usage tbody tr', { hasText: 'mixed (…p1p1)' });
+    const row = page.locator('#usage-table tbody tr', { hasText: 'mixed (…p1p1)' });
     const cost = await row.locator('td').last().innerText();
     expect(cost).toMatch(/^(less than )?(US)?\$0\.\d\d \+ 1 request without a price$/);
   });
