@@ -1,4 +1,5 @@
 import {
+  chatAndWaitForUsage as chat,
   error,
   jwt,
   keyRow,
@@ -123,5 +124,82 @@ describe('organisation view', () => {
     await keyRow(page, 'a long organisation key name', '#org-key-groups').waitFor();
     await page.locator('#org-token-list').getByText('pia laptop').waitFor();
     expect(await sideways(page)).toBe(0);
+  });
+});
+
+describe('admin view', () => {
+  const admin = () => jwt('root', { byok_admin: true });
+
+  test('is there for admins only', async () => {
+    const page = await t.signIn(orgAdmin('notroot', 'acme'));
+    await page.locator('#org').waitFor();
+    expect(await page.locator('#admin').isHidden()).toBe(true);
+  });
+
+  test('filters and pages the audit log', async () => {
+    const { id } = await saveKey(t.api, jwt('audra'), 'audited', rawKey('a7a7'), 'openai');
+    // 22 toggles, newest first 20 a page: two pages.
+    for (let i = 0; i < 22; i++)
+      await t.api.as(jwt('audra')).patch(`/api/user/api-keys/${id}`, { isActive: i % 2 === 1 });
+    const page = await t.signIn(admin());
+    const audit = page.locator('#audit-list');
+    await audit.getByRole('row').first().waitFor();
+    await page.getByLabel('Action').selectOption('key.toggle');
+    await page.getByLabel('Actor', { exact: true }).fill('audra');
+    await page.getByRole('button', { name: 'Filter' }).click();
+    await audit.getByRole('cell', { name: 'OpenAI …a7a7' }).first().waitFor();
+    const rows = audit.locator('tbody tr');
+    await page.waitForFunction("document.querySelectorAll('#audit-list tbody tr').length === 20");
+    expect(await rows.filter({ hasText: 'key.toggle' }).count()).toBe(20);
+    await page.getByRole('button', { name: 'Older' }).click();
+    await status(page, 'Audit log page 2.');
+    expect(await rows.count()).toBe(2);
+    expect(await page.getByRole('button', { name: 'Older' }).isHidden()).toBe(true);
+    await page.getByRole('button', { name: 'Newer' }).click();
+    await status(page, 'Audit log page 1.');
+    expect(await rows.count()).toBe(20);
+  });
+
+  test("reads and sets a user's limits, with today's use against the daily limit", async () => {
+    await saveKey(t.api, jwt('lena'), 'metered', rawKey('l1l1'));
+    await chat(t.api, jwt('lena'));
+    const page = await t.signIn(admin());
+    await page.getByLabel('User (sub)', { exact: true }).fill('lena');
+    await page.getByRole('button', { name: 'Show limits' }).click();
+    await page.getByText('Limits of lena. Empty means no limit.').waitFor();
+    await page.getByLabel('Tokens per day').fill('1000');
+    await page.getByLabel('Monthly budget (USD)').fill('5');
+    await page.getByRole('button', { name: 'Save limits' }).click();
+    await status(page, 'Saved the limits of lena.');
+    const limits = await t.api.as(admin()).get('/api/admin/users/lena/limits');
+    expect(limits.json).toMatchObject({ tokensPerDay: 1000, monthlyBudgetUsd: 5 });
+    // The double answers with a few tokens: a bar against the day's limit says how many.
+    const day = page.getByRole('meter', { name: 'tokensPerDay used today (UTC)' });
+    expect(Number(await day.getAttribute('value'))).toBeGreaterThan(0);
+    await page.getByLabel('Tokens per day').fill('-3');
+    await page.getByRole('button', { name: 'Save limits' }).click();
+    await error(page, 'Tokens per day must be a number, or empty for no limit.');
+  });
+
+  test("lists any user's tokens and revokes one; lists keys across owners", async () => {
+    const made = await t.api.as(jwt('tom')).post('/api/user/tokens', { name: 'tom script' });
+    const token = (made.json as { token: string }).token;
+    await saveKey(
+      t.api,
+      orgAdmin('ora', 'omega'),
+      'omega shared',
+      rawKey('o9o9'),
+      'cerebras',
+      'org',
+    );
+    const page = await t.signIn(admin());
+    await page.getByLabel('Only user (sub)').fill('tom');
+    await page.getByRole('button', { name: 'Show tokens' }).click();
+    await page.getByRole('button', { name: 'Revoke tom script of tom' }).click();
+    await page.getByRole('dialog').getByRole('button', { name: 'Revoke token' }).click();
+    await status(page, 'Revoked the access token "tom script" of tom.');
+    expect((await t.api.as(token).get('/api/user/api-keys')).status).toBe(401);
+    const keys = page.locator('#admin-key-list');
+    await keys.getByRole('row', { name: /an organisation Cerebras omega shared …o9o9/ }).waitFor();
   });
 });

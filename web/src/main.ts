@@ -12,6 +12,7 @@ import {
 } from './api';
 import { byId, h, replace, table, when } from './dom';
 import { type KeyScope, providerName, reloadKeys, renderKeys } from './keys';
+import { loadAdmin } from './admin';
 import { loadOrg, type OrgState } from './org';
 import { act, confirmAction, fail, say } from './ui';
 import { loadUsage } from './usage';
@@ -68,6 +69,7 @@ async function signIn(token: string): Promise<void> {
   renderTokens(ctx);
   await loadOrg(ctx);
   await loadUsage(ctx);
+  await loadAdmin(ctx);
 }
 
 function signOut(): void {
