@@ -311,6 +311,25 @@ test('charts daily usage per provider, or for one key, over a chosen range', asy
   expect(await page.locator('#usage-table tbody tr').count()).toBe(2);
 });
 
+test('a key the provider refused stands out, says why, and can be verified again', async () => {
+  const key = rawKey('h3h3');
+  const { id } = await saveKey('hal', 'flaky', key);
+  t.double.rejectKey(key);
+  expect((await t.api.as(jwt('hal')).post(`/api/user/api-keys/${id}/verify`)).status).toBe(200);
+  const page = await t.signIn(jwt('hal'));
+  const attention = page.getByRole('group', { name: 'Keys that need attention' });
+  await attention.getByText('1 key needs attention').waitFor();
+  await attention
+    .getByText(/^Cerebras key "flaky" \(…h3h3\): refused by the provider when last checked at /)
+    .waitFor();
+  await page.getByRole('button', { name: 'Verify again flaky' }).click();
+  await error(page, /Cerebras rejected key "flaky" \(…h3h3\) \(HTTP 401\)/);
+  // Now the page knows the provider's answer, and says it.
+  await keyRow(page, 'flaky')
+    .getByText(/refused by the provider with HTTP 401/)
+    .waitFor();
+});
+
 describe('finishing touches', () => {
   test('the one-time token box shows the whole token, from its byok_ start', async () => {
     for (const width of [1280, PHONE.width]) {

@@ -39,6 +39,17 @@ export const providerName = (ctx: Ctx, id: string): string =>
 
 const label = (k: Key): string => `"${k.keyName}" (${k.keyHint})`;
 
+/** The provider's answer to the last verify from this page, per key id (the API keeps none). */
+const lastAnswer = new Map<string, number>();
+
+/** Why a key needs attention, in words: the provider refused it when last checked. */
+function health(k: Key): string {
+  const answer = lastAnswer.get(k.id);
+  const said = answer ? ` with HTTP ${answer}` : '';
+  const at = k.lastVerifiedAt ? ` at ${new Date(k.lastVerifiedAt).toLocaleString()}` : '';
+  return `refused by the provider${said} when last checked${at}: verify it again, or rotate it`;
+}
+
 export async function reloadKeys(ctx: Ctx, scope: KeyScope = 'user'): Promise<void> {
   const keys = (await ctx.call<{ data: Key[] }>('GET', `/api/${scope}/api-keys`)).body.data;
   if (scope === 'user') ctx.s.keys = keys;
@@ -54,7 +65,30 @@ export function renderKeys(ctx: Ctx, scope: KeyScope = 'user'): void {
     .map((id) => [id, keys.filter((k) => k.provider === id).sort(byPriority)] as const)
     .filter(([, list]) => list.length > 0)
     .map(([id, list]) => group(ctx, scope, id, list));
-  replace(byId(PLACES[scope].groups), ...(groups.length ? groups : [h('p', {}, 'No keys yet.')]));
+  const refused = keys.filter((k) => k.status === 'invalid');
+  const attention = refused.length
+    ? h(
+        'div',
+        { class: 'error attention', role: 'group', 'aria-label': 'Keys that need attention' },
+        h(
+          'strong',
+          {},
+          `${refused.length} ${refused.length === 1 ? 'key needs' : 'keys need'} attention`,
+        ),
+        h(
+          'ul',
+          {},
+          ...refused.map((k) =>
+            h('li', {}, `${providerName(ctx, k.provider)} key ${label(k)}: ${health(k)}.`),
+          ),
+        ),
+      )
+    : null;
+  replace(
+    byId(PLACES[scope].groups),
+    attention,
+    ...(groups.length ? groups : [h('p', {}, 'No keys yet.')]),
+  );
   renderServing(ctx);
   if (scope === 'org') return;
   const bare = providers.filter((p) => !keys.some((k) => k.provider === p.id));
@@ -95,7 +129,14 @@ function row(ctx: Ctx, scope: KeyScope, k: Key): Node[] {
   const cells: Node[] = [
     document.createTextNode(k.keyName),
     h('code', {}, k.keyHint),
-    h('span', { class: `badge ${k.status}` }, k.status),
+    k.status === 'invalid'
+      ? h(
+          'span',
+          { class: 'health' },
+          h('span', { class: 'badge invalid' }, 'invalid'),
+          h('span', { class: 'why' }, health(k)),
+        )
+      : h('span', { class: `badge ${k.status}` }, k.status),
     document.createTextNode(String(k.priority)),
     when(k.lastUsedAt),
     when(k.lastVerifiedAt),
@@ -129,20 +170,30 @@ function row(ctx: Ctx, scope: KeyScope, k: Key): Node[] {
     () => void ctx.run(() => toggle(ctx, scope, k, active.checked)),
   );
 
-  const button = (verb: string, fn: (el: HTMLButtonElement) => Promise<void>, cls?: string) => {
+  const button = (
+    verb: string,
+    fn: (el: HTMLButtonElement) => Promise<void>,
+    cls?: string,
+    text = verb,
+  ) => {
     const b = h(
       'button',
       { type: 'button', id: `${verb.toLowerCase()}-${k.id}`, class: cls },
-      verb,
+      text,
     );
-    b.setAttribute('aria-label', `${verb} ${k.keyName}`);
+    b.setAttribute('aria-label', `${text} ${k.keyName}`);
     b.addEventListener('click', () => void ctx.run(() => fn(b)));
     return b;
   };
   const actions = h(
     'div',
     { class: 'actions' },
-    button('Verify', () => verify(ctx, scope, k)),
+    button(
+      'Verify',
+      () => verify(ctx, scope, k),
+      k.status === 'invalid' ? 'attention' : undefined,
+      k.status === 'invalid' ? 'Verify again' : 'Verify',
+    ),
     button('Rotate', () => {
       ctx.s.rotating = k.id;
       renderKeys(ctx, scope);
@@ -172,6 +223,7 @@ async function reorder(ctx: Ctx, scope: KeyScope, k: Key, value: string): Promis
 async function verify(ctx: Ctx, scope: KeyScope, k: Key): Promise<void> {
   const name = providerName(ctx, k.provider);
   const res = await ctx.call<VerifyResult>('POST', `/api/${scope}/api-keys/${k.id}/verify`);
+  lastAnswer.set(k.id, res.body.upstreamStatus);
   await reloadKeys(ctx, scope);
   if (!res.body.valid)
     throw new Error(
