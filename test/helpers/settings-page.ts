@@ -188,3 +188,47 @@ export async function chatAndWaitForUsage(
   }
   return rows;
 }
+
+/** The page's clock in the screenshots: every pinned date falls in its last 30 days. */
+export const SCREENSHOT_CLOCK = new Date('2026-01-31T12:00:00.000Z');
+const PINNED = '2026-01-15T09:30:00.000Z';
+
+/**
+ * Real answers with whatever changes from run to run pinned (timestamps, days, ids a person would
+ * read, addresses), so the committed screenshots only change with the page. The page's clock is
+ * fixed; usage is asked for over the real last 90 days and shown on the pinned day.
+ */
+export async function pinAnswers(context: BrowserContext): Promise<void> {
+  await context.clock.setFixedTime(SCREENSHOT_CLOCK);
+  const today = new Date().toISOString().slice(0, 10);
+  const before = new Date(Date.now() - 89 * 86_400_000).toISOString().slice(0, 10);
+  await context.route(/\/api\/(user|org|admin)\//, async (route) => {
+    if (route.request().method() !== 'GET') return route.continue();
+    const url = route
+      .request()
+      .url()
+      .replace(/from=[\d-]+/, `from=${before}`)
+      .replace(/to=[\d-]+/, `to=${today}`);
+    const res = await route.fetch({ url });
+    const body = (await res.json()) as { data?: Record<string, unknown>[]; from?: string };
+    if (body.from)
+      Object.assign(body, { from: '2026-01-02T00:00:00.000Z', to: '2026-02-01T00:00:00.000Z' });
+    (body.data ?? []).forEach((row, i) => {
+      for (const field of [
+        'createdAt',
+        'updatedAt',
+        'lastUsedAt',
+        'lastVerifiedAt',
+        'expiresAt',
+        'at',
+      ])
+        if (row[field]) row[field] = PINNED;
+      if (typeof row.group === 'string')
+        row.group = row.group.replace(/^\d{4}-\d\d-\d\d\//, '2026-01-15/');
+      if (row.targetId) row.targetId = `…${String(i).padStart(4, '0')}`;
+      if (row.requestId) row.requestId = `req-${i}`;
+      if (row.ip) row.ip = '203.0.113.7';
+    });
+    await route.fulfill({ response: res, json: body });
+  });
+}

@@ -7,6 +7,7 @@ import {
   jwt,
   keyRow,
   PHONE,
+  pinAnswers,
   rawKey,
   ROOT,
   saveKey as save,
@@ -411,18 +412,7 @@ test('writes a screenshot of the keys page to docs/settings.png', async () => {
   await t.api.as(jwt('alex')).post(`/api/user/api-keys/${id}/verify`);
   await t.api.as(jwt('alex')).post('/api/user/tokens', { name: 'laptop CLI' });
   expect(await chatAndWaitForUsage('alex')).toHaveLength(1);
-  // Real answers with their timestamps pinned, so the committed image only changes with the page.
-  await t.context.route(/\/api\/user\/(api-keys|tokens|usage)(\?.*)?$/, async (route) => {
-    if (route.request().method() !== 'GET') return route.continue();
-    const res = await route.fetch();
-    const body = (await res.json()) as { data: Record<string, unknown>[]; from?: string };
-    if (body.from)
-      Object.assign(body, { from: '2026-01-01T00:00:00.000Z', to: '2026-01-31T00:00:00.000Z' });
-    for (const row of body.data)
-      for (const field of ['createdAt', 'updatedAt', 'lastUsedAt', 'lastVerifiedAt'])
-        if (row[field]) row[field] = '2026-01-15T09:30:00.000Z';
-    await route.fulfill({ response: res, json: body });
-  });
+  await pinAnswers(t.context);
   const page = await t.signIn(jwt('alex'));
   await page.getByLabel('Priority of team backup').fill('1');
   await page.getByLabel('Priority of team backup').press('Tab');

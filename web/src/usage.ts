@@ -119,7 +119,7 @@ function renderChart(
   const format = (n: number): string =>
     metric === 'cost'
       ? n.toLocaleString(undefined, { style: 'currency', currency: 'USD' })
-      : n.toLocaleString(undefined, { maximumFractionDigits: 0 });
+      : n.toLocaleString(undefined, { maximumFractionDigits: 1 });
   const series = [...lines.values()];
   const totals = series.map((s) => `${s.label} ${format(s.values.reduce((a, b) => a + b, 0))}`);
   let summary = `${METRICS[metric].name} per day over the last ${days} days: ${totals.join(', ')} in total.`;
