@@ -331,6 +331,25 @@ test('a key the provider refused stands out, says why, and can be verified again
     .waitFor();
 });
 
+test('a key near its daily token limit says so', async () => {
+  const { id } = await saveKey('nell', 'capped', rawKey('c9c9'));
+  const set = await t.api
+    .as(jwt('nell'))
+    .patch(`/api/user/api-keys/${id}`, { limits: { tokensPerDay: 15 } });
+  expect(set.status).toBe(200);
+  await chatAndWaitForUsage('nell'); // the double answers with 13 tokens: 87% of 15
+  const page = await t.signIn(jwt('nell'));
+  const attention = page.getByRole('group', { name: 'Keys that need attention' });
+  await attention
+    .getByText(
+      'Cerebras key "capped" (…c9c9): near its daily token limit: 13 of 15 tokens today (UTC).',
+    )
+    .waitFor();
+  await keyRow(page, 'capped')
+    .getByText(/^near its daily token limit/)
+    .waitFor();
+});
+
 describe('finishing touches', () => {
   test('the one-time token box shows the whole token, from its byok_ start', async () => {
     for (const width of [1280, PHONE.width]) {

@@ -20,6 +20,8 @@ export interface Key {
   lastUsedAt: string | null;
   lastVerifiedAt: string | null;
   version: number;
+  /** The key's own limits: a key over one is skipped. */
+  limits?: { tokensPerDay?: number | null } | null;
 }
 
 export interface AccessToken {

@@ -1,4 +1,4 @@
-import type { Key, Provider, VerifyResult } from './api';
+import { ApiError, type Key, type Provider, type UsageReport, type VerifyResult } from './api';
 import { byId, h, replace, table, when } from './dom';
 import type { Ctx } from './main';
 import { renderServing } from './org';
@@ -42,6 +42,34 @@ const label = (k: Key): string => `"${k.keyName}" (${k.keyHint})`;
 /** The provider's answer to the last verify from this page, per key id (the API keeps none). */
 const lastAnswer = new Map<string, number>();
 
+/** Tokens each key used today (UTC), for keys with a daily token limit. */
+const usedToday = new Map<string, number>();
+
+/** Reads today's use per key: a key at 80% of its daily token limit or more says so. */
+export async function loadKeyUse(ctx: Ctx): Promise<void> {
+  const day = new Date().toISOString().slice(0, 10);
+  const scopes: KeyScope[] = ctx.s.org?.admin ? ['user', 'org'] : ['user'];
+  for (const scope of scopes) {
+    const q = `groupBy=key&from=${day}&to=${day}${scope === 'org' ? '&scope=org' : ''}`;
+    try {
+      const rows = (await ctx.call<UsageReport>('GET', `/api/user/usage?${q}`)).body.data;
+      for (const r of rows) usedToday.set(r.group, r.promptTokens + r.completionTokens);
+    } catch (e) {
+      if (!(e instanceof ApiError && e.status === 404)) throw e;
+    }
+    renderKeys(ctx, scope);
+  }
+}
+
+/** "Near its daily token limit" when a key has used 80% of it or more today. */
+function nearLimit(k: Key): string | undefined {
+  const limit = k.limits?.tokensPerDay;
+  const used = usedToday.get(k.id) ?? 0;
+  if (!limit || used < limit * 0.8) return undefined;
+  const words = used >= limit ? 'over its daily token limit' : 'near its daily token limit';
+  return `${words}: ${used.toLocaleString()} of ${limit.toLocaleString()} tokens today (UTC)`;
+}
+
 /** Why a key needs attention, in words: the provider refused it when last checked. */
 function health(k: Key): string {
   const answer = lastAnswer.get(k.id);
@@ -65,7 +93,7 @@ export function renderKeys(ctx: Ctx, scope: KeyScope = 'user'): void {
     .map((id) => [id, keys.filter((k) => k.provider === id).sort(byPriority)] as const)
     .filter(([, list]) => list.length > 0)
     .map(([id, list]) => group(ctx, scope, id, list));
-  const refused = keys.filter((k) => k.status === 'invalid');
+  const refused = keys.filter((k) => k.status === 'invalid' || nearLimit(k));
   const attention = refused.length
     ? h(
         'div',
@@ -79,7 +107,11 @@ export function renderKeys(ctx: Ctx, scope: KeyScope = 'user'): void {
           'ul',
           {},
           ...refused.map((k) =>
-            h('li', {}, `${providerName(ctx, k.provider)} key ${label(k)}: ${health(k)}.`),
+            h(
+              'li',
+              {},
+              `${providerName(ctx, k.provider)} key ${label(k)}: ${k.status === 'invalid' ? health(k) : nearLimit(k)}.`,
+            ),
           ),
         ),
       )
@@ -136,7 +168,12 @@ function row(ctx: Ctx, scope: KeyScope, k: Key): Node[] {
           h('span', { class: 'badge invalid' }, 'invalid'),
           h('span', { class: 'why' }, health(k)),
         )
-      : h('span', { class: `badge ${k.status}` }, k.status),
+      : h(
+          'span',
+          { class: 'health' },
+          h('span', { class: `badge ${k.status}` }, k.status),
+          nearLimit(k) && h('span', { class: 'why near' }, nearLimit(k)),
+        ),
     document.createTextNode(String(k.priority)),
     when(k.lastUsedAt),
     when(k.lastVerifiedAt),

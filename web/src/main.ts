@@ -11,7 +11,7 @@ import {
   session,
 } from './api';
 import { byId, h, replace, table, when } from './dom';
-import { type KeyScope, providerName, reloadKeys, renderKeys } from './keys';
+import { type KeyScope, loadKeyUse, providerName, reloadKeys, renderKeys } from './keys';
 import { loadAdmin } from './admin';
 import { loadOrg, type OrgState } from './org';
 import { act, confirmAction, fail, say } from './ui';
@@ -69,6 +69,7 @@ async function signIn(token: string): Promise<void> {
   renderTokens(ctx);
   await loadOrg(ctx);
   await loadUsage(ctx);
+  await loadKeyUse(ctx);
   await loadAdmin(ctx);
 }
 
