@@ -62,16 +62,21 @@ export const ROLLUP_BATCH = 20_000;
 const ERROR = 'status >= 400 OR error_type IS NOT NULL';
 
 // The same expression for both tables: the columns share names. Operator keys have no key id.
+const KEY_SQL = `CASE WHEN key_id IS NULL THEN owner_type || ':' || provider ELSE key_id::text END`;
+const DAY_SQL = {
+  events: `to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD')`,
+  daily: `to_char(day, 'YYYY-MM-DD')`,
+};
 const GROUP_SQL: Record<UsageGroupBy, { events: string; daily: string }> = {
-  key: {
-    events: `CASE WHEN key_id IS NULL THEN owner_type || ':' || provider ELSE key_id::text END`,
-    daily: `CASE WHEN key_id IS NULL THEN owner_type || ':' || provider ELSE key_id::text END`,
-  },
+  key: { events: KEY_SQL, daily: KEY_SQL },
   provider: { events: 'NULL::text', daily: 'NULL::text' },
   model: { events: 'NULL::text', daily: 'NULL::text' },
-  day: {
-    events: `to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD')`,
-    daily: `to_char(day, 'YYYY-MM-DD')`,
+  day: DAY_SQL,
+  // The provider is a column of every sum already: summarise adds it to the day.
+  'day-provider': DAY_SQL,
+  'day-key': {
+    events: `${DAY_SQL.events} || '/' || ${KEY_SQL}`,
+    daily: `${DAY_SQL.daily} || '/' || ${KEY_SQL}`,
   },
 };
 

@@ -69,8 +69,11 @@ function labelOf(s: UsageSum, groupBy: UsageGroupBy): string {
       return s.provider;
     case 'model':
       return `${s.provider}/${s.model ?? '(none)'}`;
+    case 'day-provider':
+      return `${s.group ?? ''}/${s.provider}`;
     case 'key':
     case 'day':
+    case 'day-key':
       return s.group ?? '';
   }
 }
@@ -81,7 +84,8 @@ const round = (usd: number): number => Math.round(usd * 1e9) / 1e9;
 /**
  * Adds the per-model sums up per group. Cost is priced per (provider, model) and summed; one
  * model that used tokens without a price makes the group's cost null, since any number would
- * understate it.
+ * understate it. pricedCost and unpricedRequests say what is known: the priced part, and how
+ * many requests it leaves out.
  */
 export function summarise(
   sums: UsageSum[],
@@ -98,6 +102,8 @@ export function summarise(
       promptTokens: 0,
       completionTokens: 0,
       cost: 0,
+      pricedCost: 0,
+      unpricedRequests: 0,
       currency: 'USD' as const,
     };
     row.requests += s.requests;
@@ -106,14 +112,17 @@ export function summarise(
     row.completionTokens += s.completionTokens;
     const cost = prices.cost(s.provider, s.model, s.promptTokens, s.completionTokens);
     row.cost = row.cost === null || cost === null ? null : row.cost + cost;
+    if (cost === null) row.unpricedRequests += s.requests;
+    else row.pricedCost += cost;
     groups.set(label, row);
   }
   const rows = [...groups.values()].map((r) => ({
     ...r,
     cost: r.cost === null ? null : round(r.cost),
+    pricedCost: round(r.pricedCost),
   }));
   // Days read in order; any other grouping leads with the biggest spender of tokens.
-  return groupBy === 'day'
+  return groupBy.startsWith('day')
     ? rows.sort((a, b) => a.group.localeCompare(b.group))
     : rows.sort(
         (a, b) =>

@@ -848,7 +848,7 @@ export interface components {
              */
             from: string;
             /** @enum {string} */
-            groupBy: "key" | "provider" | "model" | "day";
+            groupBy: "key" | "provider" | "model" | "day" | "day-provider" | "day-key";
             /**
              * Format: date-time
              * @description End of the range (exclusive).
@@ -871,14 +871,24 @@ export interface components {
              */
             errors: number;
             /**
-             * @description key: the key id (`env:<provider>` for the operator key); provider: its id; model: `provider/model`; day: YYYY-MM-DD (UTC).
+             * @description key: the key id (`env:<provider>` for the operator key); provider: its id; model: `provider/model`; day: YYYY-MM-DD (UTC); day-provider, day-key: `YYYY-MM-DD/<provider or key>`.
              * @example 2026-11-28
              */
             group: string;
+            /**
+             * @description The estimated cost of the requests whose model has a price: with unpricedRequests, what to show when cost is null.
+             * @example 0.01428
+             */
+            pricedCost: number;
             /** @example 12000 */
             promptTokens: number;
             /** @example 42 */
             requests: number;
+            /**
+             * @description Requests on a model without a price that used tokens: not in pricedCost.
+             * @example 0
+             */
+            unpricedRequests: number;
         };
         VerifyResultDto: {
             /** Format: date-time */
@@ -2697,7 +2707,8 @@ export interface operations {
                 from?: string;
                 /** @description End: a date includes that whole day (UTC); a date-time is exclusive. Default: now. */
                 to?: string;
-                groupBy?: "key" | "provider" | "model" | "day";
+                /** @description `day-provider` and `day-key`: one row per day and provider (or key), for charts; the group is `YYYY-MM-DD/<provider or key>`. */
+                groupBy?: "key" | "provider" | "model" | "day" | "day-provider" | "day-key";
                 /** @description `org`: your organisation's keys (organisation admins only). */
                 scope?: "user" | "org";
                 /** @description Administrators only: whose usage. `env` is the operator's keys. */

@@ -1,126 +1,27 @@
-import { spawnSync } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readdirSync, statSync } from 'node:fs';
-import { join, resolve } from 'node:path';
-import { type Browser, type BrowserContext, type Page } from 'playwright-core';
-import { SETTINGS_PAGE_ROOT } from '../../src/web/settings-page';
-import { ApiClient } from '../helpers/http';
-import { mintHs256 } from '../helpers/mint-jwt';
-import type { RunningApp } from '../helpers/start-app';
-import { launchChromium, requireChromium } from '../helpers/chromium';
-import { startStack, type Stack } from '../helpers/start-stack';
-import type { UpstreamDouble } from '../helpers/upstream-double';
+import { mkdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import {
+  chatAndWaitForUsage as chat,
+  error,
+  focused,
+  jwt,
+  keyRow,
+  PHONE,
+  pinAnswers,
+  rawKey,
+  ROOT,
+  saveKey as save,
+  settingsPage,
+  sideways,
+  status,
+} from '../helpers/settings-page';
 
-/**
- * The settings page at `/`, driven in Debian's headless Chromium through playwright-core against
- * the real app and the upstream double. Never a downloaded browser (test/helpers/chromium.ts).
- */
-const ROOT = resolve(__dirname, '..', '..');
+/** The settings page at `/` for one person's keys and tokens (settings-teams.spec.ts: teams). */
 const SCREENSHOT = join(ROOT, 'docs', 'settings.png');
-const SECRET = 'settings-page-jwt-secret-0123456789abcdef';
-const jwt = (sub: string): string => mintHs256(SECRET, { sub });
-/** A key whose every character but the last four must never appear on the page. */
-const rawKey = (tail: string): string => `csk-SECRET${randomBytes(8).toString('hex')}${tail}`;
-
-jest.setTimeout(120_000);
-
-function newestMtime(dir: string): number {
-  return Math.max(
-    ...readdirSync(dir, { withFileTypes: true }).map((e) =>
-      e.isDirectory() ? newestMtime(join(dir, e.name)) : statSync(join(dir, e.name)).mtimeMs,
-    ),
-  );
-}
-
-/** Builds the bundle with Vite when it is missing or older than web/. */
-function ensureBundle(): void {
-  const index = join(SETTINGS_PAGE_ROOT, 'index.html');
-  if (existsSync(index) && statSync(index).mtimeMs >= newestMtime(join(ROOT, 'web'))) return;
-  const vite = join(ROOT, 'node_modules', '.bin', 'vite');
-  const args = ['build', '--config', 'web/vite.config.mts', '--logLevel', 'warn'];
-  const run = spawnSync(vite, args, { cwd: ROOT, encoding: 'utf8' });
-  if (run.status !== 0) throw new Error(`vite build failed:\n${run.stdout}\n${run.stderr}`);
-}
-
-let stack: Stack | undefined;
-let double: UpstreamDouble;
-let running: RunningApp;
-let api: ApiClient;
-let browser: Browser;
-let context: BrowserContext;
-let problems: string[];
-
-beforeAll(async () => {
-  requireChromium();
-  ensureBundle();
-  stack = await startStack({
-    env: { AUTH_JWT_SECRET: SECRET, GROQ_API_KEY: 'operator-groq-key' },
-  });
-  ({ app: running, double } = stack);
-  api = new ApiClient(running.url);
-  const page = await fetch(`${running.url}/`);
-  if (page.status !== 200 || !(page.headers.get('content-type') ?? '').includes('text/html'))
-    throw new Error(
-      `GET / answered ${page.status} ${await page.text()}: AppModule must import WebModule (src/web/web.module.ts)`,
-    );
-  browser = await launchChromium();
-});
-
-afterAll(async () => {
-  try {
-    await browser?.close();
-  } finally {
-    await stack?.close();
-  }
-});
-
-beforeEach(async () => {
-  problems = [];
-  context = await browser.newContext({
-    viewport: { width: 1280, height: 900 },
-    locale: 'en-GB',
-    timezoneId: 'UTC',
-  });
-});
-
-afterEach(async () => {
-  await context.close();
-  // Script errors and CSP violations: the page must run cleanly under its own CSP.
-  expect(problems).toEqual([]);
-});
-
-async function open(): Promise<Page> {
-  const page = await context.newPage();
-  page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
-  page.on('console', (m) => {
-    if (/Content Security Policy|Uncaught/i.test(m.text())) problems.push(m.text());
-  });
-  await page.goto(`${running.url}/`);
-  return page;
-}
-
-async function signIn(token: string): Promise<Page> {
-  const page = await open();
-  await page.getByLabel(/^Token: a JWT/).fill(token);
-  await page.getByRole('button', { name: 'Sign in' }).click();
-  await page.locator('#status', { hasText: 'Signed in.' }).waitFor();
-  return page;
-}
-
-// Page scripts are strings: this project's TypeScript has no DOM types (lib ES2023 only).
-const focused = (page: Page) => page.evaluate<string | undefined>('document.activeElement?.id');
-const status = (page: Page, text: string | RegExp) =>
-  page.locator('#status', { hasText: text }).waitFor();
-const error = (page: Page, text: string | RegExp) =>
-  page.locator('#error', { hasText: text }).waitFor();
-const keyRow = (page: Page, keyName: string) =>
-  page.locator('#key-groups tr', { has: page.getByRole('cell', { name: keyName, exact: true }) });
-
-async function saveKey(sub: string, keyName: string, apiKey: string, provider = 'cerebras') {
-  const res = await api.as(jwt(sub)).post('/api/user/api-keys', { provider, keyName, apiKey });
-  expect(res.status).toBe(201);
-  return res.json as { id: string };
-}
+const t = settingsPage();
+const saveKey = (sub: string, keyName: string, apiKey: string, provider = 'cerebras') =>
+  save(t.api, jwt(sub), keyName, apiKey, provider);
+const chatAndWaitForUsage = (sub: string) => chat(t.api, jwt(sub));
 
 interface KeyShape {
   id: string;
@@ -132,33 +33,16 @@ interface KeyShape {
 }
 
 async function listKeys(sub: string): Promise<KeyShape[]> {
-  return ((await api.as(jwt(sub)).get('/api/user/api-keys')).json as { data: KeyShape[] }).data;
-}
-
-/** One chat completion through the proxy as `sub`; resolves with the usage rows once written. */
-async function chatAndWaitForUsage(sub: string): Promise<{ requests: number }[]> {
-  const client = api.as(jwt(sub));
-  const chat = { model: 'cerebras/llama-3.3-70b', messages: [{ role: 'user', content: 'hi' }] };
-  expect((await client.post('/v1/chat/completions', chat)).status).toBe(200);
-  // Usage rows are written off the request path, about once a second.
-  const deadline = Date.now() + 15_000;
-  let rows: { requests: number }[] = [];
-  while (!rows.length && Date.now() < deadline) {
-    await new Promise((r) => setTimeout(r, 250));
-    const res = await client.get('/api/user/usage?groupBy=key');
-    expect(res.status).toBe(200);
-    rows = (res.json as { data: { requests: number }[] }).data;
-  }
-  return rows;
+  return ((await t.api.as(jwt(sub)).get('/api/user/api-keys')).json as { data: KeyShape[] }).data;
 }
 
 test('serves the page at / to anyone, with a strict CSP, and leaves the API surfaces alone', async () => {
-  const page = await fetch(`${running.url}/`);
+  const page = await fetch(`${t.running.url}/`);
   expect(page.status).toBe(200);
   expect(page.headers.get('content-security-policy')).toContain("script-src 'self'");
   expect(page.headers.get('content-security-policy')).toContain("frame-ancestors 'none'");
   expect(await page.text()).toContain('<title>byok-proxy settings</title>');
-  const anon = api.as(undefined);
+  const anon = t.api.as(undefined);
   const keys = await anon.get('/api/user/api-keys');
   expect(keys.status).toBe(401);
   expect(keys.headers['content-type']).toContain('application/problem+json');
@@ -169,7 +53,7 @@ test('serves the page at / to anyone, with a strict CSP, and leaves the API surf
 });
 
 test('signs in with a dev token kept in sessionStorage only; a bad token shows why', async () => {
-  const page = await open();
+  const page = await t.open();
   const help = page.getByRole('button', { name: 'Dev mode: how do I get a token?' });
   await help.click();
   expect(await help.getAttribute('aria-expanded')).toBe('true');
@@ -198,7 +82,7 @@ test('signs in with a dev token kept in sessionStorage only; a bad token shows w
 });
 
 test('is usable from the keyboard, with a visible focus ring', async () => {
-  const page = await open();
+  const page = await t.open();
   await page.keyboard.press('Tab'); // skip link
   await page.keyboard.press('Tab');
   expect(await focused(page)).toBe('token');
@@ -214,7 +98,7 @@ test('is usable from the keyboard, with a visible focus ring', async () => {
 });
 
 test('adds a key with verification and lists it by its hint, never the key', async () => {
-  const page = await signIn(jwt('alice'));
+  const page = await t.signIn(jwt('alice'));
   await page.getByText("Groq — no key: the operator's key will be used").waitFor();
   await page.getByText('Cerebras — no key: requests will fail').waitFor();
 
@@ -233,12 +117,12 @@ test('adds a key with verification and lists it by its hint, never the key', asy
   await page.getByText('1 of 1 usable. Without a usable key: requests will fail.').waitFor();
   expect(await page.getByLabel('API key', { exact: true }).inputValue()).toBe('');
   expect(await page.content()).not.toContain(key.slice(0, -4));
-  expect(double.requests.some((r) => r.key === key && r.path.endsWith('/models'))).toBe(true);
+  expect(t.double.requests.some((r) => r.key === key && r.path.endsWith('/models'))).toBe(true);
   expect(await listKeys('alice')).toMatchObject([{ keyName: 'personal', keyHint: '…abcd' }]);
 });
 
 test("asks for each kind's credential and parameters, and lists the parameters", async () => {
-  const page = await signIn(jwt('aws-user'));
+  const page = await t.signIn(jwt('aws-user'));
   const secret = 'wJalrXUtnFEMI/K7MDENG+bPxRfiCYzSETTINGSPAGE';
   await page.getByLabel('Provider', { exact: true }).selectOption('bedrock');
   expect(await page.getByLabel('API key', { exact: true }).count()).toBe(0);
@@ -266,14 +150,14 @@ test("asks for each kind's credential and parameters, and lists the parameters",
 });
 
 test('shows the provider rejection in words and saves nothing', async () => {
-  const page = await signIn(jwt('rita'));
+  const page = await t.signIn(jwt('rita'));
   const key = rawKey('nope');
-  double.rejectKey(key);
+  t.double.rejectKey(key);
   await page.getByLabel('Key name').fill('wrong');
   await page.getByLabel('API key', { exact: true }).fill(key);
   await page.getByRole('button', { name: 'Save key' }).click();
   // Exactly what the API says, asked again (a rejected key is not saved, so this changes nothing).
-  const answer = await api.as(jwt('rita')).post('/api/user/api-keys', {
+  const answer = await t.api.as(jwt('rita')).post('/api/user/api-keys', {
     provider: 'cerebras',
     keyName: 'wrong',
     apiKey: key,
@@ -290,7 +174,7 @@ test('shows the provider rejection in words and saves nothing', async () => {
 test('toggles, reorders, verifies and rotates a key', async () => {
   const key = rawKey('b0b1');
   const { id } = await saveKey('bob', 'work', key);
-  const page = await signIn(jwt('bob'));
+  const page = await t.signIn(jwt('bob'));
   const row = keyRow(page, 'work');
 
   await page.getByLabel('Active: work').uncheck();
@@ -310,7 +194,7 @@ test('toggles, reorders, verifies and rotates a key', async () => {
   await status(page, 'Cerebras accepted key "work" (…b0b1).');
   expect(await row.locator('td').nth(5).innerText()).not.toBe('never');
 
-  double.rejectKey(key);
+  t.double.rejectKey(key);
   await page.getByRole('button', { name: 'Verify work' }).click();
   await error(
     page,
@@ -334,7 +218,7 @@ test('toggles, reorders, verifies and rotates a key', async () => {
 
 test('deletes a key only after confirmation', async () => {
   await saveKey('carol', 'old', rawKey('c0c0'), 'openai');
-  const page = await signIn(jwt('carol'));
+  const page = await t.signIn(jwt('carol'));
   const dialog = page.getByRole('dialog');
 
   await page.getByRole('button', { name: 'Delete old' }).click();
@@ -353,7 +237,7 @@ test('deletes a key only after confirmation', async () => {
 });
 
 test('creates an access token shown once, and revokes it', async () => {
-  const page = await signIn(jwt('dan'));
+  const page = await t.signIn(jwt('dan'));
   await page.getByLabel('Name', { exact: true }).fill('laptop CLI');
   await page
     .getByRole('group', { name: /Providers it may use/ })
@@ -363,7 +247,7 @@ test('creates an access token shown once, and revokes it', async () => {
   await status(page, 'Created access token "laptop CLI". Copy it now: it is not shown again.');
   const token = await page.getByLabel('Token', { exact: true }).inputValue();
   expect(token).toMatch(/^byok_/);
-  expect((await api.as(token).get('/api/user/api-keys')).status).toBe(200);
+  expect((await t.api.as(token).get('/api/user/api-keys')).status).toBe(200);
   const row = page.locator('#token-list tr', { hasText: 'laptop CLI' });
   expect(await row.locator('td').nth(1).innerText()).toBe('cerebras');
 
@@ -377,13 +261,13 @@ test('creates an access token shown once, and revokes it', async () => {
   await page.getByRole('dialog').getByRole('button', { name: 'Revoke token' }).click();
   await status(page, 'Revoked the access token "laptop CLI".');
   await page.getByText('No access tokens yet.').waitFor();
-  expect((await api.as(token).get('/api/user/api-keys')).status).toBe(401);
+  expect((await t.api.as(token).get('/api/user/api-keys')).status).toBe(401);
 });
 
 test('is read-only when signed in with a byok_ access token', async () => {
   await saveKey('erin', 'shared', rawKey('e4e4'));
-  const created = await api.as(jwt('erin')).post('/api/user/tokens', { name: 'ci' });
-  const page = await signIn((created.json as { token: string }).token);
+  const created = await t.api.as(jwt('erin')).post('/api/user/tokens', { name: 'ci' });
+  const page = await t.signIn((created.json as { token: string }).token);
   await page.getByText('Signed in with an access token (read-only)').waitFor();
   await page.getByText('this page is read-only').waitFor();
   await keyRow(page, 'shared').getByText('…e4e4').waitFor();
@@ -399,15 +283,15 @@ test('shows usage per key from /api/user/usage, and hides the section on 404', a
   const rows = await chatAndWaitForUsage('uma');
   expect(rows).toMatchObject([{ requests: 1 }]);
 
-  let page = await signIn(jwt('uma'));
-  const usage = page.locator('#usage');
+  let page = await t.signIn(jwt('uma'));
+  const usage = page.locator('#usage-table');
   await usage.locator('tbody tr').waitFor();
   const cells = await usage.locator('tbody td').allInnerTexts();
   expect(cells.slice(0, 4)).toEqual(['metered (…u5u5)', 'Cerebras', '1', '0']);
   await page.close();
 
   // A server without the endpoint (an older release) answers 404: no usage section at all.
-  await context.route('**/api/user/usage?*', (route) =>
+  await t.context.route('**/api/user/usage?*', (route) =>
     route.fulfill({
       status: 404,
       contentType: 'application/problem+json',
@@ -418,9 +302,152 @@ test('shows usage per key from /api/user/usage, and hides the section on 404', a
       }),
     }),
   );
-  page = await signIn(jwt('uma'));
+  page = await t.signIn(jwt('uma'));
   await keyRow(page, 'metered').waitFor();
   expect(await page.locator('#usage').isHidden()).toBe(true);
+});
+
+test('charts daily usage per provider, or for one key, over a chosen range', async () => {
+  const { id } = await saveKey('cleo', 'charted', rawKey('c7c7'));
+  await chatAndWaitForUsage('cleo');
+  await chat(t.api, jwt('cleo'), 'cerebras/a-model-without-a-price');
+  await chat(t.api, jwt('cleo'), 'groq/llama-3.3-70b-versatile');
+  const page = await t.signIn(jwt('cleo'));
+  const chart = page.locator('#usage-chart');
+  const summary = chart.getByRole('img');
+  await chart.locator('canvas').waitFor();
+  expect(await summary.getAttribute('aria-label')).toBe(
+    'Requests per day over the last 30 days: Cerebras 2, Groq 1 in total.',
+  );
+  // The same numbers as text beside the chart, and in the legend.
+  await chart.getByText('Cerebras 2, Groq 1 in total.').waitFor();
+  await chart.locator('.u-legend').getByText('Groq').waitFor();
+
+  await page.getByLabel('Show').selectOption('cost');
+  await chart
+    .getByText(/^Estimated cost \(priced part\) per day .* 1 requests had no price/)
+    .waitFor();
+
+  await page.getByLabel('Range').selectOption('7');
+  await page.getByLabel('Keys', { exact: true }).selectOption(id);
+  await page.getByLabel('Show').selectOption('requests');
+  await chart
+    .getByText('Requests per day over the last 7 days: charted (…c7c7) 2 in total.')
+    .waitFor();
+  expect(await page.locator('#usage-intro').innerText()).toMatch(
+    /^Requests through the proxy from/,
+  );
+  expect(await page.locator('#usage-table tbody tr').count()).toBe(2);
+});
+
+test('a key the provider refused stands out, says why, and can be verified again', async () => {
+  const key = rawKey('h3h3');
+  const { id } = await saveKey('hal', 'flaky', key);
+  t.double.rejectKey(key);
+  expect((await t.api.as(jwt('hal')).post(`/api/user/api-keys/${id}/verify`)).status).toBe(200);
+  const page = await t.signIn(jwt('hal'));
+  const attention = page.getByRole('group', { name: 'Keys that need attention' });
+  await attention.getByText('1 key needs attention').waitFor();
+  await attention
+    .getByText(/^Cerebras key "flaky" \(…h3h3\): refused by the provider when last checked at /)
+    .waitFor();
+  await page.getByRole('button', { name: 'Verify again flaky' }).click();
+  await error(page, /Cerebras rejected key "flaky" \(…h3h3\) \(HTTP 401\)/);
+  // Now the page knows the provider's answer, and says it.
+  await keyRow(page, 'flaky')
+    .getByText(/refused by the provider with HTTP 401/)
+    .waitFor();
+});
+
+test('a key near its daily token limit says so', async () => {
+  const { id } = await saveKey('nell', 'capped', rawKey('c9c9'));
+  const set = await t.api
+    .as(jwt('nell'))
+    .patch(`/api/user/api-keys/${id}`, { limits: { tokensPerDay: 15 } });
+  expect(set.status).toBe(200);
+  await chatAndWaitForUsage('nell'); // the double answers with 13 tokens: 87% of 15
+  const page = await t.signIn(jwt('nell'));
+  const attention = page.getByRole('group', { name: 'Keys that need attention' });
+  await attention
+    .getByText(
+      'Cerebras key "capped" (…c9c9): near its daily token limit: 13 of 15 tokens today (UTC).',
+    )
+    .waitFor();
+  await keyRow(page, 'capped')
+    .getByText(/^near its daily token limit/)
+    .waitFor();
+});
+
+describe('finishing touches', () => {
+  test('the one-time token box shows the whole token, from its byok_ start', async () => {
+    for (const width of [1280, PHONE.width]) {
+      await t.resize({ width, height: 900 });
+      const page = await t.signIn(jwt(`tess${width}`));
+      await page.getByLabel('Name', { exact: true }).fill('laptop CLI');
+      await page.getByRole('button', { name: 'Create token' }).click();
+      await status(page, /^Created access token "laptop CLI"/);
+      const box = page.getByLabel('Token', { exact: true });
+      expect(await box.inputValue()).toMatch(/^byok_/);
+      // Every character is on screen: the field is as wide as its text, nothing scrolled away.
+      const fits = await box.evaluate(
+        (el) => el.scrollWidth <= el.clientWidth && el.scrollLeft === 0,
+      );
+      expect(fits).toBe(true);
+    }
+  });
+
+  test('nothing scrolls sideways at 360 to 420 px: tables become stacked rows', async () => {
+    await saveKey('nina', 'a rather long key name for a phone', rawKey('n1n1'));
+    await saveKey('nina', 'backup', rawKey('n2n2'), 'openai');
+    await t.api.as(jwt('nina')).post('/api/user/tokens', { name: 'build server token' });
+    await chatAndWaitForUsage('nina');
+    for (const width of [360, 390, 420]) {
+      await t.resize({ width, height: 800 });
+      const page = await t.signIn(jwt('nina'));
+      await page.locator('#usage-table tbody tr').first().waitFor();
+      expect(await sideways(page)).toBe(0);
+      // Each cell says what it is, since the header row is not shown.
+      const cell = keyRow(page, 'backup').locator('td').nth(2);
+      expect(await cell.getAttribute('data-label')).toBe('Status');
+    }
+  });
+
+  test('the add-key form starts afresh after a save', async () => {
+    const page = await t.signIn(jwt('fay'));
+    await page.getByLabel('Provider', { exact: true }).selectOption('openai');
+    await page.getByLabel('Key name').fill('personal');
+    await page.getByLabel('API key', { exact: true }).fill(rawKey('f0f0'));
+    await page.getByLabel('Verify with the provider before saving').uncheck();
+    await page.getByRole('button', { name: 'Save key' }).click();
+    await status(page, 'Saved: OpenAI key "personal" (…f0f0).');
+    expect(await page.getByLabel('Key name').inputValue()).toBe('default');
+    expect(await page.getByLabel('API key', { exact: true }).inputValue()).toBe('');
+    expect(await page.getByLabel('Verify with the provider before saving').isChecked()).toBe(true);
+  });
+
+  test('cost shows the priced part and counts the requests without a price', async () => {
+    await saveKey('pia', 'mixed', rawKey('p1p1'));
+    await chatAndWaitForUsage('pia');
+    await chat(t.api, jwt('pia'), 'cerebras/a-model-without-a-price');
+    const page = await t.signIn(jwt('pia'));
+    const row = page.locator('#usage-table tbody tr', { hasText: 'mixed (…p1p1)' });
+    const cost = await row.locator('td').last().innerText();
+    expect(cost).toMatch(/^(less than )?(US)?\$0\.\d\d \+ 1 request without a price$/);
+  });
+
+  test('honours prefers-color-scheme: dark', async () => {
+    const background = async (dark: boolean) => {
+      await t.resize({ width: 1280, height: 900 }, dark);
+      const page = await t.open();
+      return page.evaluate<string>('getComputedStyle(document.body).backgroundColor');
+    };
+    const light = await background(false);
+    const dark = await background(true);
+    expect(dark).not.toBe(light);
+    // Dark means dark: every channel of the background is low.
+    const channels = (dark.match(/\d+/g) ?? []).slice(0, 3).map(Number);
+    expect(Math.max(...channels)).toBeLessThan(60);
+  });
 });
 
 test('writes a screenshot of the keys page to docs/settings.png', async () => {
@@ -428,23 +455,12 @@ test('writes a screenshot of the keys page to docs/settings.png', async () => {
   await saveKey('alex', 'team backup', rawKey('77c1'));
   const rejected = rawKey('dead');
   const { id } = await saveKey('alex', 'default', rejected, 'openai');
-  double.rejectKey(rejected);
-  await api.as(jwt('alex')).post(`/api/user/api-keys/${id}/verify`);
-  await api.as(jwt('alex')).post('/api/user/tokens', { name: 'laptop CLI' });
+  t.double.rejectKey(rejected);
+  await t.api.as(jwt('alex')).post(`/api/user/api-keys/${id}/verify`);
+  await t.api.as(jwt('alex')).post('/api/user/tokens', { name: 'laptop CLI' });
   expect(await chatAndWaitForUsage('alex')).toHaveLength(1);
-  // Real answers with their timestamps pinned, so the committed image only changes with the page.
-  await context.route(/\/api\/user\/(api-keys|tokens|usage)(\?.*)?$/, async (route) => {
-    if (route.request().method() !== 'GET') return route.continue();
-    const res = await route.fetch();
-    const body = (await res.json()) as { data: Record<string, unknown>[]; from?: string };
-    if (body.from)
-      Object.assign(body, { from: '2026-01-01T00:00:00.000Z', to: '2026-01-31T00:00:00.000Z' });
-    for (const row of body.data)
-      for (const field of ['createdAt', 'updatedAt', 'lastUsedAt', 'lastVerifiedAt'])
-        if (row[field]) row[field] = '2026-01-15T09:30:00.000Z';
-    await route.fulfill({ response: res, json: body });
-  });
-  const page = await signIn(jwt('alex'));
+  await pinAnswers(t.context);
+  const page = await t.signIn(jwt('alex'));
   await page.getByLabel('Priority of team backup').fill('1');
   await page.getByLabel('Priority of team backup').press('Tab');
   await status(page, /set to 1/);

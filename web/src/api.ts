@@ -25,6 +25,8 @@ export interface Key {
   lastVerifiedAt: string | null;
   version: number;
   params: Record<string, string> | null;
+  /** The key's own limits: a key over one is skipped. */
+  limits?: { tokensPerDay?: number | null } | null;
 }
 
 export interface AccessToken {
@@ -34,6 +36,12 @@ export interface AccessToken {
   providers: string[] | null;
   createdAt: string;
   lastUsedAt?: string | null;
+}
+
+/** A token as admins and organisation admins list them: whose it is, too. */
+export interface AdminToken extends AccessToken {
+  ownerSub: string;
+  orgId: string | null;
 }
 
 export interface CreatedToken extends AccessToken {
@@ -53,7 +61,10 @@ export interface UsageRow {
   errors: number;
   promptTokens: number;
   completionTokens: number;
+  /** Null when some requests had no price: then pricedCost and unpricedRequests say the rest. */
   cost: number | null;
+  pricedCost: number;
+  unpricedRequests: number;
   currency: string;
 }
 

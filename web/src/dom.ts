@@ -39,12 +39,35 @@ export function when(iso: string | null | undefined, never = 'never'): Node {
   return h('time', { datetime: iso, title: iso }, date.toLocaleString());
 }
 
+/**
+ * A table whose roles are spelled out: on phones CSS stacks its rows (display: block), which would
+ * otherwise take the table semantics away from screen readers.
+ */
 export function table(caption: string, head: string[], rows: Node[][]): HTMLTableElement {
   return h(
     'table',
-    {},
+    { role: 'table' },
     h('caption', { class: 'sr-only' }, caption),
-    h('thead', {}, h('tr', {}, ...head.map((t) => h('th', { scope: 'col' }, t)))),
-    h('tbody', {}, ...rows.map((cells) => h('tr', {}, ...cells.map((c) => h('td', {}, c))))),
+    h(
+      'thead',
+      { role: 'rowgroup' },
+      h(
+        'tr',
+        { role: 'row' },
+        ...head.map((t) => h('th', { scope: 'col', role: 'columnheader' }, t)),
+      ),
+    ),
+    // data-label names each cell where narrow screens stack a row's cells under each other.
+    h(
+      'tbody',
+      { role: 'rowgroup' },
+      ...rows.map((cells) =>
+        h(
+          'tr',
+          { role: 'row' },
+          ...cells.map((c, i) => h('td', { role: 'cell', 'data-label': head[i] }, c)),
+        ),
+      ),
+    ),
   );
 }

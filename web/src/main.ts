@@ -12,7 +12,9 @@ import {
 } from './api';
 import { credentialFields, type CredentialFields } from './credentials';
 import { byId, h, replace, table, when } from './dom';
-import { providerName, reloadKeys, renderKeys } from './keys';
+import { type KeyScope, loadKeyUse, providerName, reloadKeys, renderKeys } from './keys';
+import { loadAdmin } from './admin';
+import { loadOrg, type OrgState } from './org';
 import { act, confirmAction, fail, say } from './ui';
 import { loadUsage } from './usage';
 
@@ -22,6 +24,8 @@ export interface Session {
   providers: Provider[];
   keys: Key[];
   tokens: AccessToken[];
+  /** Set when the credential names an organisation. */
+  org?: OrgState;
   /** The key whose rotate form is open. */
   rotating?: string;
 }
@@ -64,7 +68,10 @@ async function signIn(token: string): Promise<void> {
   fillProviderPickers(providers);
   renderKeys(ctx);
   renderTokens(ctx);
+  await loadOrg(ctx);
   await loadUsage(ctx);
+  await loadKeyUse(ctx);
+  await loadAdmin(ctx);
 }
 
 function signOut(): void {
@@ -73,7 +80,7 @@ function signOut(): void {
   byId('app').hidden = true;
   byId('who').hidden = true;
   byId('sign-in').hidden = false;
-  byId<HTMLInputElement>('new-token-value').value = '';
+  byId<HTMLTextAreaElement>('new-token-value').value = '';
   byId('new-token').hidden = true;
   say('Signed out.');
   byId('token').focus();
@@ -108,22 +115,29 @@ function renderAddFields(providers: Provider[]): void {
 
 async function addKey(c: Ctx): Promise<void> {
   const provider = byId<HTMLSelectElement>('add-provider').value;
+  const scope = (c.s.org?.admin ? byId<HTMLSelectElement>('add-owner').value : 'user') as KeyScope;
   const keyName = byId<HTMLInputElement>('add-name').value.trim();
   const verify = byId<HTMLInputElement>('add-verify').checked;
   if (!keyName) throw new Error('Enter a key name, e.g. "default".');
   const fields = addFields!;
-  const res = await c.call<Key>('POST', '/api/user/api-keys', {
+  const res = await c.call<Key>('POST', `/api/${scope}/api-keys`, {
     provider,
     keyName,
     ...fields.read(),
     verify,
   });
   fields.clear();
-  await reloadKeys(c);
+  byId<HTMLFormElement>('add-key').reset();
+  byId<HTMLSelectElement>('add-provider').value = provider;
+  byId<HTMLSelectElement>('add-owner').value = scope;
+  await reloadKeys(c, scope);
   const k = res.body;
   const how = res.status === 201 ? 'Saved' : 'Updated (new version)';
   const checked = verify ? ', verified with the provider' : '';
-  say(`${how}: ${providerName(c, k.provider)} key "${k.keyName}" (${k.keyHint})${checked}.`);
+  const whose = scope === 'org' ? 'organisation ' : '';
+  say(
+    `${how}: ${providerName(c, k.provider)} ${whose}key "${k.keyName}" (${k.keyHint})${checked}.`,
+  );
 }
 
 async function reloadTokens(c: Ctx): Promise<void> {
@@ -167,7 +181,7 @@ async function createToken(c: Ctx): Promise<void> {
   const res = await c.call<CreatedToken>('POST', '/api/user/tokens', body);
   byId<HTMLFormElement>('add-token').reset();
   await reloadTokens(c);
-  const shown = byId<HTMLInputElement>('new-token-value');
+  const shown = byId<HTMLTextAreaElement>('new-token-value');
   shown.value = res.body.token;
   byId('new-token').hidden = false;
   shown.focus();
@@ -215,7 +229,7 @@ function wire(): void {
     byId('dev-help').hidden = !open;
   });
   byId('copy-token').addEventListener('click', () => {
-    const shown = byId<HTMLInputElement>('new-token-value');
+    const shown = byId<HTMLTextAreaElement>('new-token-value');
     navigator.clipboard.writeText(shown.value).then(
       () => say('Token copied to the clipboard.'),
       () => {
@@ -225,7 +239,7 @@ function wire(): void {
     );
   });
   byId('hide-token').addEventListener('click', () => {
-    byId<HTMLInputElement>('new-token-value').value = '';
+    byId<HTMLTextAreaElement>('new-token-value').value = '';
     byId('new-token').hidden = true;
     byId('tokens-h').focus();
   });

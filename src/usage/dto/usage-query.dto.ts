@@ -3,7 +3,7 @@ import { IsIn, IsNotEmpty, IsOptional, IsString } from 'class-validator';
 import { MaxChars, NO_CONTROLS_PATTERN, NoControlChars } from '../../common/dto/text.decorators';
 import { DATE_OR_TIME_PATTERN, IsoDateOrTime } from '../../common/iso-date';
 
-export const USAGE_GROUPS = ['key', 'provider', 'model', 'day'] as const;
+export const USAGE_GROUPS = ['key', 'provider', 'model', 'day', 'day-provider', 'day-key'] as const;
 export type UsageGroupBy = (typeof USAGE_GROUPS)[number];
 
 export class UsageQueryDto {
@@ -25,7 +25,12 @@ export class UsageQueryDto {
   @IsoDateOrTime('to')
   to?: string;
 
-  @ApiPropertyOptional({ enum: USAGE_GROUPS, default: 'day' })
+  @ApiPropertyOptional({
+    enum: USAGE_GROUPS,
+    default: 'day',
+    description:
+      '`day-provider` and `day-key`: one row per day and provider (or key), for charts; the group is `YYYY-MM-DD/<provider or key>`.',
+  })
   @IsOptional()
   @IsIn(USAGE_GROUPS, { message: `groupBy must be one of ${USAGE_GROUPS.join(', ')}` })
   groupBy?: UsageGroupBy;

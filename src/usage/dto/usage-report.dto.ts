@@ -5,7 +5,7 @@ export class UsageRowDto {
   @ApiProperty({
     example: '2026-11-28',
     description:
-      'key: the key id (`env:<provider>` for the operator key); provider: its id; model: `provider/model`; day: YYYY-MM-DD (UTC).',
+      'key: the key id (`env:<provider>` for the operator key); provider: its id; model: `provider/model`; day: YYYY-MM-DD (UTC); day-provider, day-key: `YYYY-MM-DD/<provider or key>`.',
   })
   group: string;
 
@@ -26,6 +26,19 @@ export class UsageRowDto {
       'Estimated from the price table; null when a model that used tokens has no price (never a silent 0).',
   })
   cost: number | null;
+
+  @ApiProperty({
+    example: 0.01428,
+    description:
+      'The estimated cost of the requests whose model has a price: with unpricedRequests, what to show when cost is null.',
+  })
+  pricedCost: number;
+
+  @ApiProperty({
+    example: 0,
+    description: 'Requests on a model without a price that used tokens: not in pricedCost.',
+  })
+  unpricedRequests: number;
 
   @ApiProperty({ enum: ['USD'] }) currency: 'USD';
 }

@@ -119,11 +119,11 @@ describe('summarise', () => {
     expect(rows).toEqual([
       {
         ...{ group: 'k1', requests: 3, errors: 1, promptTokens: 2e6, completionTokens: 2e6 },
-        ...{ cost: 33, currency: 'USD' },
+        ...{ cost: 33, pricedCost: 33, unpricedRequests: 0, currency: 'USD' },
       },
       {
         ...{ group: 'k2', requests: 1, errors: 0, promptTokens: 0, completionTokens: 5e5 },
-        ...{ cost: 1, currency: 'USD' },
+        ...{ cost: 1, pricedCost: 1, unpricedRequests: 0, currency: 'USD' },
       },
     ]);
   });
@@ -142,6 +142,32 @@ describe('summarise', () => {
       ['cerebras', null],
       ['openai', 0],
     ]);
+  });
+
+  it('keeps the priced part and counts the unpriced requests, instead of only null', () => {
+    const rows = summarise(
+      [sum({ requests: 28 }), sum({ model: 'mystery', requests: 1 })],
+      prices,
+      'provider',
+    );
+    expect(rows).toMatchObject([
+      { group: 'cerebras', requests: 29, cost: null, pricedCost: 3, unpricedRequests: 1 },
+    ]);
+  });
+
+  it('groups by day and provider, or day and key, in day order', () => {
+    const sums = [
+      sum({ group: '2026-11-02' }),
+      sum({ group: '2026-11-01', provider: 'openai', model: 'gpt' }),
+      sum({ group: '2026-11-01' }),
+    ];
+    expect(summarise(sums, prices, 'day-provider').map((r) => r.group)).toEqual([
+      '2026-11-01/cerebras',
+      '2026-11-01/openai',
+      '2026-11-02/cerebras',
+    ]);
+    const byKey = summarise([sum({ group: '2026-11-01/k1' })], prices, 'day-key');
+    expect(byKey.map((r) => r.group)).toEqual(['2026-11-01/k1']);
   });
 
   it('labels models as provider/model and sorts days in order', () => {
