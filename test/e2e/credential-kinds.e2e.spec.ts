@@ -1,3 +1,9 @@
+import {
+  BedrockRuntimeClient,
+  ConverseCommand,
+  ConverseStreamCommand,
+} from '@aws-sdk/client-bedrock-runtime';
+import { NodeHttpHandler } from '@smithy/node-http-handler';
 import OpenAI from 'openai';
 import type { ServerResponse } from 'node:http';
 import { eventFrame, readFrames } from '../helpers/event-stream';
@@ -250,6 +256,47 @@ describe.each(STORE_MODES)('credential kinds end to end: $name', (mode) => {
       expect(seen.headers['x-amz-security-token']).toBe(AWS.sessionToken);
       expect(String(seen.headers.authorization)).toContain(`Credential=${AWS.accessKeyId}/`);
       expect(seen.headers['x-api-key']).toBeUndefined();
+    });
+
+    it('serves the official AWS SDK (Converse and ConverseStream) with dummy credentials', async () => {
+      const client = new BedrockRuntimeClient({
+        region: 'us-east-1',
+        endpoint: `${stack!.url}/proxy/bedrock`,
+        credentials: {
+          accessKeyId: 'AKIDUMMYDUMMYDUMMY',
+          secretAccessKey: 'dummy-secret-0123456789',
+        },
+        maxAttempts: 1,
+        // This client defaults to HTTP/2 (for its bidirectional streams); the proxy speaks HTTP/1.1.
+        requestHandler: new NodeHttpHandler(),
+      });
+      // The proxy credential travels in x-api-key; the SDK's own signature is dropped.
+      client.middlewareStack.add(
+        (next) => (args) => {
+          (args.request as { headers: Record<string, string> }).headers['x-api-key'] = alice;
+          return next(args);
+        },
+        { step: 'build', name: 'byokProxyToken' },
+      );
+      const messages = [{ role: 'user' as const, content: [{ text: 'hi' }] }];
+      const modelId = decodeURIComponent(MODEL);
+      const done = await client.send(new ConverseCommand({ modelId, messages }));
+      expect(done.output?.message?.content?.[0]?.text).toBe('Hello from Bedrock');
+      expect(done.usage).toMatchObject({ inputTokens: 3, outputTokens: 3 });
+      const seen = double.requests.at(-1)!;
+      expect(String(seen.headers.authorization)).toContain(`Credential=${AWS.accessKeyId}/`);
+      expect(seen.headers['x-api-key']).toBeUndefined();
+
+      const streamed = await client.send(new ConverseStreamCommand({ modelId, messages }));
+      const events: string[] = [];
+      let text = '';
+      for await (const event of streamed.stream ?? []) {
+        events.push(Object.keys(event)[0]);
+        text += event.contentBlockDelta?.delta?.text ?? '';
+      }
+      expect(events).toEqual(['messageStart', 'contentBlockDelta', 'messageStop']);
+      expect(text).toBe('Hello');
+      client.destroy();
     });
 
     it("serves /v1 through Bedrock's OpenAI-compatible surface, signed", async () => {
