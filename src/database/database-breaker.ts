@@ -1,6 +1,7 @@
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import { Breaker } from '../common/breaker';
-import { DEPENDENCY_TIMING } from '../common/resilient-cache';
+import { DEPENDENCY_TIMING, ResilientCache } from '../common/resilient-cache';
+import { APP_CONFIG, type AppConfig } from '../config/app-config';
 
 /**
  * The metadata database's one circuit breaker: the key, token and limit caches share it, and
@@ -8,7 +9,21 @@ import { DEPENDENCY_TIMING } from '../common/resilient-cache';
  */
 @Injectable()
 export class DatabaseBreaker extends Breaker {
-  constructor() {
+  constructor(@Inject(APP_CONFIG) private readonly config: AppConfig) {
     super(DEPENDENCY_TIMING);
+  }
+
+  /**
+   * A cache of values read from the database on the request path: fresh for KEY_CACHE_TTL_MS,
+   * served stale for up to KEY_STALE_MAX_MS, behind this breaker.
+   */
+  cache<V>(maxEntries: number): ResilientCache<V> {
+    return new ResilientCache<V>({
+      freshMs: this.config.keyCacheTtlMs,
+      staleMaxMs: this.config.keyStaleMaxMs,
+      ...DEPENDENCY_TIMING,
+      breaker: this,
+      maxEntries,
+    });
   }
 }

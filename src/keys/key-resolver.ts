@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { Caller } from '../auth/caller';
 import { DependencyError } from '../common/errors/dependency-error';
-import { DEPENDENCY_TIMING, ResilientCache } from '../common/resilient-cache';
+import type { ResilientCache } from '../common/resilient-cache';
 import { DatabaseBreaker } from '../database/database-breaker';
 import type { SecretValue } from '../common/secret-value';
 import type { Limits } from '../limits/limits';
@@ -88,13 +88,7 @@ export class KeyResolver {
     private readonly bus: InvalidationBus,
     breaker: DatabaseBreaker,
   ) {
-    this.cache = new ResilientCache({
-      freshMs: config.keyCacheTtlMs,
-      staleMaxMs: config.keyStaleMaxMs,
-      ...DEPENDENCY_TIMING,
-      breaker,
-      maxEntries: 50_000,
-    });
+    this.cache = breaker.cache(50_000);
     // Another replica changed an owner's keys: drop our copy at once (REDIS_URL set).
     this.bus.on('owner', (k) => this.dropOwner(k));
   }

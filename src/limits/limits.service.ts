@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { AppError } from '../common/errors/app-error';
-import { DEPENDENCY_TIMING, ResilientCache } from '../common/resilient-cache';
+import type { ResilientCache } from '../common/resilient-cache';
 import { DatabaseBreaker } from '../database/database-breaker';
 import { DatabaseUnavailableError } from '../common/errors/database-unavailable';
 import { APP_CONFIG, type AppConfig } from '../config/app-config';
@@ -69,13 +69,7 @@ export class LimitsService {
     private readonly metrics: MetricsService,
     breaker: DatabaseBreaker,
   ) {
-    this.users = new ResilientCache({
-      freshMs: config.keyCacheTtlMs,
-      staleMaxMs: config.keyStaleMaxMs,
-      ...DEPENDENCY_TIMING,
-      breaker,
-      maxEntries: 50_000,
-    });
+    this.users = breaker.cache(50_000);
   }
 
   /** Whether a user has a token or budget limit: only then is an estimate worth making. */

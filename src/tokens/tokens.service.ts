@@ -4,7 +4,7 @@ import { AuditService } from '../audit/audit.service';
 import type { Caller } from '../auth/caller';
 import { decodeCursor, toPage } from '../common/cursor';
 import { AppError } from '../common/errors/app-error';
-import { DEPENDENCY_TIMING, ResilientCache } from '../common/resilient-cache';
+import type { ResilientCache } from '../common/resilient-cache';
 import { DatabaseBreaker } from '../database/database-breaker';
 import { APP_CONFIG, type AppConfig } from '../config/app-config';
 import { DatabaseUnavailableError } from '../common/errors/database-unavailable';
@@ -62,13 +62,7 @@ export class TokensService {
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     breaker: DatabaseBreaker,
   ) {
-    this.cache = new ResilientCache({
-      freshMs: config.keyCacheTtlMs,
-      staleMaxMs: config.keyStaleMaxMs,
-      ...DEPENDENCY_TIMING,
-      breaker,
-      maxEntries: CACHE_ENTRIES,
-    });
+    this.cache = breaker.cache(CACHE_ENTRIES);
     const ownedBy = (sub: string) => (v: Validated | null) => v?.caller.sub === sub;
     this.bus.on('token', (hash) => this.cache.delete(hash));
     this.bus.on('token-owner', (sub) => this.cache.deleteWhere(ownedBy(sub)));

@@ -77,7 +77,7 @@ function setup(env: Record<string, string> = {}) {
     audit,
     new InvalidationBus(config),
     config,
-    new DatabaseBreaker(),
+    new DatabaseBreaker(config),
   );
   return { repo, seen, sightings, service };
 }
