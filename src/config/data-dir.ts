@@ -28,7 +28,7 @@ export function usesDataDir(config: AppConfig): boolean {
  * Files created afterwards must be private as well. Chosen: the process umask is set to 0077
  * (process-wide; byok-proxy writes no files outside DATA_DIR, so nothing else is affected), the
  * secret files are written with an explicit 0600, and PGlite, which chmods the files it creates
- * to 0666 whatever the umask, has that chmod masked (privateNodeFs in database/data-source.ts).
+ * to 0666 whatever the umask, has that chmod masked (PrivateNodeFS in database/pglite-worker.mjs).
  *
  * Symbolic links are left alone (chmod would follow them out of DATA_DIR). A folder or file we
  * cannot chmod (another owner, e.g. a volume prepared by root) is logged, not fatal: the
