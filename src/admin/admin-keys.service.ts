@@ -1,3 +1,4 @@
+import type { Caller } from '../auth/caller';
 import { Injectable } from '@nestjs/common';
 import { AuditService } from '../audit/audit.service';
 import { decodeCursor, toPage } from '../common/cursor';
@@ -33,10 +34,10 @@ export class AdminKeysService {
   }
 
   /** Destroys any owner's key as the owner's delete does, audited as an admin action. */
-  async delete(id: string): Promise<void> {
+  async delete(caller: Caller, id: string): Promise<void> {
     const key = await this.keys.findById(id);
     if (!key) throw new AppError('not_found', `No key with id ${id}`);
     await this.owners.destroy(key);
-    this.audit.key('admin.key.delete', key);
+    this.audit.key(caller, 'admin.key.delete', key);
   }
 }

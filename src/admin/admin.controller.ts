@@ -42,8 +42,8 @@ export class AdminController {
   @ApiUuidParam('key')
   @ApiNoContentResponse({ description: 'Deleted' })
   @ApiProblems(400, 404, 503)
-  async remove(@Param('id') id: string): Promise<void> {
-    await this.keys.delete(id);
+  async remove(@CurrentCaller() caller: Caller, @Param('id') id: string): Promise<void> {
+    await this.keys.delete(caller, id);
   }
 
   @Get('tokens')

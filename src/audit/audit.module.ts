@@ -1,22 +1,16 @@
 import { Module } from '@nestjs/common';
-import { APP_INTERCEPTOR } from '@nestjs/core';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { AuditEventEntity } from '../database/entities';
 import { MetricsModule } from '../metrics/metrics.module';
 import { AuditController } from './audit.controller';
 import { AuditRepository } from './audit.repository';
 import { AuditService } from './audit.service';
-import { RequestContextInterceptor } from './request-context';
 
 /** The audit log; the auth, key, token and admin modules import it to record what they do. */
 @Module({
   imports: [TypeOrmModule.forFeature([AuditEventEntity]), MetricsModule],
   controllers: [AuditController],
-  providers: [
-    AuditRepository,
-    AuditService,
-    { provide: APP_INTERCEPTOR, useClass: RequestContextInterceptor },
-  ],
+  providers: [AuditRepository, AuditService],
   exports: [AuditService],
 })
 export class AuditModule {}

@@ -20,12 +20,11 @@ import { AuditRepository } from './audit.repository';
 import { AuthFailureAggregator, type AuthFailureWindow, windowDetail } from './auth-failures';
 import type { AuditAction, AuditDetail, AuditedKey, RequestOrigin } from './audit.types';
 import { AuditEventDto, type AuditListDto, type AuditQueryDto } from './dto/audit.dto';
-import { currentRequest } from './request-context';
 
 export interface AuditInput {
   action: AuditAction;
-  /** Defaults to the caller of the current /api request; null records an anonymous actor. */
-  actor?: Caller | null;
+  /** Who acted (its `origin` gives the request's address and id); null: no one, the service itself. */
+  actor: Caller | null;
   targetType?: 'key' | 'token' | 'user';
   targetId?: string;
   key?: AuditedKey;
@@ -111,8 +110,8 @@ export class AuditService implements OnModuleInit, BeforeApplicationShutdown {
   }
 
   record(input: AuditInput): void {
-    const ctx = currentRequest();
-    const actor = input.actor === undefined ? ctx?.caller : input.actor;
+    const actor = input.actor;
+    const origin = input.origin ?? actor?.origin;
     const key = input.key;
     const row: AuditRow = {
       at: new Date(),
@@ -125,8 +124,8 @@ export class AuditService implements OnModuleInit, BeforeApplicationShutdown {
       provider: cut(key?.provider, 64),
       ownerType: cut(key?.ownerType, 8),
       ownerId: cut(key?.ownerId, 255),
-      ip: cut(input.origin?.ip ?? ctx?.ip, 64),
-      requestId: cut(input.origin?.id ?? ctx?.requestId, 128),
+      ip: cut(origin?.ip, 64),
+      requestId: cut(origin?.id, 128),
       detail: input.detail ?? null,
       eventId: randomUUID(),
     };
@@ -140,8 +139,8 @@ export class AuditService implements OnModuleInit, BeforeApplicationShutdown {
   }
 
   /** A key operation by the current caller. */
-  key(action: AuditAction, key: AuditedKey, detail?: AuditDetail): void {
-    this.record({ action, key, detail });
+  key(actor: Caller, action: AuditAction, key: AuditedKey, detail?: AuditDetail): void {
+    this.record({ action, actor, key, detail });
   }
 
   /**

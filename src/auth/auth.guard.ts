@@ -61,7 +61,9 @@ export class AuthGuard implements CanActivate {
         `Administrators only: needs a JWT whose "${this.config.auth.adminClaim}" claim is "${this.config.auth.adminValue}"`,
       );
     }
-    request.caller = caller;
+    // A copy per request (the authenticated caller is cached and shared): the audit rows this
+    // request causes name its address and id.
+    request.caller = { ...caller, origin: { ip: request.ip, id: String(request.id) } };
     return true;
   }
 }

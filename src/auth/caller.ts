@@ -1,3 +1,5 @@
+import type { RequestOrigin } from '../audit/audit.types';
+
 /** Who is calling, as every guard, service and the proxy see it. */
 export interface Caller {
   /** How the caller proved itself: a JWT may write; an access token may only proxy and read. */
@@ -12,4 +14,6 @@ export interface Caller {
   tokenId?: string;
   /** Provider scope of an access token; undefined means every provider. */
   providers?: string[];
+  /** Where an /api request came from (set by AuthGuard), for the audit rows it causes. */
+  origin?: RequestOrigin;
 }

@@ -31,9 +31,11 @@ export function stdoutDestination(): DestinationStream {
 }
 
 /**
- * nestjs-pino options: the application's logger (Nest's Logger writes through it). Request
- * lines come from accessLog, not from its middleware, which only gives /api code its request
- * context.
+ * nestjs-pino options: the application's logger (Nest's Logger writes through it). Its request
+ * middleware is applied to no route: request lines come from accessLog, error lines name their
+ * request id themselves, and the middleware's only other work, binding a child logger to each
+ * request through an AsyncLocalStorage, would turn on Node 20's promise hooks for the whole
+ * process at the first /api request (a third of the proxy's CPU per request; free on Node 24).
  */
 export function loggerParams(config: AppConfig, destination: DestinationStream): Params {
   const options = {
@@ -50,7 +52,7 @@ export function loggerParams(config: AppConfig, destination: DestinationStream):
       }),
     },
   };
-  return { pinoHttp: [options, destination] };
+  return { pinoHttp: [options, destination], forRoutes: [] };
 }
 
 /** What the proxy adds to a request's access line; filled in as the exchange goes. */

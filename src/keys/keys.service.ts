@@ -113,7 +113,7 @@ export class KeysService {
     const result = await this.writeKey(owner, dto, credential, verifiedAt);
     this.resolver.invalidate(owner);
     const audited = { ...result.key, ownerId: owner.ownerId };
-    this.audit.key(result.created ? 'key.create' : 'key.update', audited, {
+    this.audit.key(caller, result.created ? 'key.create' : 'key.update', audited, {
       keyName: dto.keyName,
       version: result.key.version,
     });
@@ -268,7 +268,7 @@ export class KeysService {
     this.resolver.invalidate(key);
     const changes = auditChanges(sent);
     const toggle = Object.keys(changes).join() === 'isActive';
-    this.audit.key(toggle ? 'key.toggle' : 'key.update', key, changes);
+    this.audit.key(caller, toggle ? 'key.toggle' : 'key.update', key, changes);
     const stored = await this.keys.findById(id);
     return KeyMetadataDto.from(stored ?? { ...key, ...patch });
   }
@@ -301,7 +301,7 @@ export class KeysService {
       throw e;
     }
     this.resolver.invalidate(key);
-    this.audit.key('key.rotate', { ...key, ...patch }, { version });
+    this.audit.key(caller, 'key.rotate', { ...key, ...patch }, { version });
     return KeyMetadataDto.from({ ...key, ...patch });
   }
 
@@ -320,7 +320,7 @@ export class KeysService {
     const lastVerifiedAt = new Date();
     await this.keys.update(id, { invalid: rejected, lastVerifiedAt });
     this.resolver.invalidate(key);
-    this.audit.key('key.verify', key, { valid: !rejected, upstreamStatus: status });
+    this.audit.key(caller, 'key.verify', key, { valid: !rejected, upstreamStatus: status });
     return {
       valid: !rejected,
       upstreamStatus: status,
@@ -332,7 +332,7 @@ export class KeysService {
   async deleteApiKey(caller: Caller, scope: KeyScope, id: string): Promise<void> {
     const key = await this.find(caller, scope, id, true);
     await this.destroy(key);
-    this.audit.key('key.delete', key);
+    this.audit.key(caller, 'key.delete', key);
   }
 
   /** Destroys the secret (every version), then the metadata, and drops cached copies. */

@@ -1,3 +1,5 @@
+import type { Caller } from '../auth/caller';
+import { CurrentCaller } from '../auth/current-caller.decorator';
 import { Body, Controller, Get, Param, Put } from '@nestjs/common';
 import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { AuditService } from '../audit/audit.service';
@@ -34,12 +36,17 @@ export class LimitsController {
   @ApiSubParam()
   @ApiOkResponse({ type: LimitsDto })
   @ApiBodyProblems()
-  async put(@Param('sub') sub: string, @Body() dto: LimitsDto): Promise<Limits> {
+  async put(
+    @CurrentCaller() caller: Caller,
+    @Param('sub') sub: string,
+    @Body() dto: LimitsDto,
+  ): Promise<Limits> {
     // The limits in force before (the user's own, else the defaults), as this replica sees them.
     const old = await this.limits.userLimits(sub);
     const limits = await this.limits.setUserLimits(sub, toLimits(dto));
     this.audit.record({
       action: 'admin.limits.set',
+      actor: caller,
       targetType: 'user',
       targetId: sub,
       detail: limitChanges(old, limits),

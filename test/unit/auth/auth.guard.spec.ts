@@ -34,6 +34,8 @@ interface FakeRequest {
   url: string;
   headers: Record<string, string>;
   routeOptions: { url: string };
+  ip: string;
+  id: string;
   caller?: Caller;
 }
 
@@ -43,7 +45,7 @@ function request(
   headers: Record<string, string> = {},
   url = route,
 ): FakeRequest {
-  return { method, url, headers, routeOptions: { url: route } };
+  return { method, url, headers, routeOptions: { url: route }, ip: '203.0.113.7', id: 'req-1' };
 }
 
 function context(req: FakeRequest, handler: () => void, cls: object = Routes): ExecutionContext {
@@ -154,7 +156,10 @@ describe('AuthGuard', () => {
     for (const headers of [bearer(TOKEN), { 'x-api-key': TOKEN }]) {
       const req = request('POST', '/v1/*', headers, '/v1/chat/completions');
       await expect(guard.canActivate(context(req, routes.keys))).resolves.toBe(true);
-      expect(req.caller).toBe(tokenCaller);
+      // The request's own copy, naming where it came from for the audit log; the cached
+      // caller is shared by every request with that token and stays as it was.
+      expect(req.caller).toEqual({ ...tokenCaller, origin: { ip: '203.0.113.7', id: 'req-1' } });
+      expect(tokenCaller.origin).toBeUndefined();
     }
     expect(validate).toHaveBeenCalledWith(TOKEN);
   });
