@@ -34,8 +34,15 @@ export interface EmbeddedPostgres {
 export async function startEmbeddedPostgres(dataDir: string): Promise<EmbeddedPostgres> {
   const dir = join(dataDir, 'pgdata');
   mkdirSync(dir, { recursive: true, mode: 0o700 });
-  if (!existsSync(join(dir, 'PG_VERSION'))) await run(dir, true).exited;
-  const worker = run(dir, false);
+  let wasmModule: CompiledModule;
+  if (!existsSync(join(dir, 'PG_VERSION'))) {
+    const creator = run(dir, true);
+    creator.thread.on('message', (m: { wasmModule?: CompiledModule }) => {
+      wasmModule = m.wasmModule ?? wasmModule;
+    });
+    await creator.exited;
+  }
+  const worker = run(dir, false, wasmModule);
   const address = await ready(worker);
   let closing = false;
   void worker.exited.then(
@@ -56,12 +63,16 @@ export async function startEmbeddedPostgres(dataDir: string): Promise<EmbeddedPo
 }
 
 const logger = new Logger('Database');
+/** Postgres' compiled WebAssembly.Module, passed from one worker to the next as it is. */
+type CompiledModule = unknown;
 const CLOSE_TIMEOUT_MS = 5000;
 
 type Thread = ReturnType<typeof run>;
 
-function run(dir: string, create: boolean) {
-  const thread = new Worker(WORKER_FILE, { workerData: { dir, conf: PGLITE_CONF, create } });
+function run(dir: string, create: boolean, wasmModule?: CompiledModule) {
+  const thread = new Worker(WORKER_FILE, {
+    workerData: { dir, conf: PGLITE_CONF, create, wasmModule },
+  });
   const exited = new Promise<void>((resolve, reject) => {
     thread.once('error', reject);
     thread.once('exit', (code) =>

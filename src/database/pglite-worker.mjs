@@ -3,10 +3,14 @@
 // Plain JavaScript, not TypeScript, because a worker thread loads its file with Node's own loader
 // (the tests' TypeScript transform never sees it); the build copies it beside the compiled code.
 //
-// workerData: { dir, conf, create }. With `create`, the worker creates the database (initdb) and
-// exits: the memory that took (about 200 MB of WebAssembly heap, never given back while the heap
-// lives) goes with the thread. Otherwise it opens the database, serves it over the Postgres wire
-// protocol on a loopback port, posts { ready: "<host>:<port>" }, and stops on the message "close".
+// workerData: { dir, conf, create, wasmModule }. With `create`, the worker creates the database
+// (initdb), posts { wasmModule } (Postgres compiled, so the next worker need not compile it
+// again) and exits: the memory initdb took (about 200 MB of WebAssembly heap, never given back
+// while the heap lives) goes with the thread. Otherwise it opens the database, serves it over the
+// Postgres wire protocol on a loopback port, posts { ready: "<host>:<port>" }, and stops on the
+// message "close".
+import { readFile } from 'node:fs/promises';
+/* global WebAssembly, URL */
 import { parentPort, workerData } from 'node:worker_threads';
 import { setFlagsFromString } from 'node:v8';
 
@@ -50,9 +54,15 @@ function maskChmod(fs) {
 }
 
 const { dir, conf, create } = workerData;
-const db = await PGlite.create({ fs: new PrivateNodeFS(dir), postgresqlconf: conf });
+const wasmModule =
+  workerData.wasmModule ??
+  (await WebAssembly.compile(
+    await readFile(new URL('pglite.wasm', import.meta.resolve('@electric-sql/pglite'))),
+  ));
+const db = await PGlite.create({ fs: new PrivateNodeFS(dir), postgresqlconf: conf, wasmModule });
 if (create) {
   await db.close();
+  parentPort.postMessage({ wasmModule });
 } else {
   // PGlite serves one transaction at a time, hence one connection.
   const server = new PGLiteSocketServer({ db, host: '127.0.0.1', port: 0, maxConnections: 1 });

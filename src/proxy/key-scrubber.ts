@@ -41,6 +41,41 @@ export interface TriedKey {
 export const secretsOf = (keys: readonly TriedKey[]): ScrubSecret[] =>
   keys.flatMap((k) => k.secret.parts.map((value) => ({ value, hint: k.hint })));
 
+/** A key's patterns, kept with the key while it stays cached: built again when a part is added. */
+interface KeyPatterns {
+  parts: number;
+  hint: string;
+  patterns: Pattern[];
+  /** Every spelling, as text: what a response header is searched for. */
+  spellings: string[];
+}
+const byKey = new WeakMap<SecretValue, KeyPatterns>();
+
+function patternsOf(k: TriedKey): KeyPatterns {
+  const parts = k.secret.parts;
+  let cached = byKey.get(k.secret);
+  if (!cached || cached.parts !== parts.length || cached.hint !== k.hint) {
+    const patterns = toPatterns(parts.map((value) => ({ value, hint: k.hint })));
+    const spellings = patterns.map((p) => p.bytes.toString('utf8'));
+    cached = { parts: parts.length, hint: k.hint, patterns, spellings };
+    byKey.set(k.secret, cached);
+  }
+  return cached;
+}
+
+/** Every spelling of every secret part of the keys an exchange tried (see spellingsOf). */
+export const spellingsOfKeys = (keys: readonly TriedKey[]): string[] =>
+  keys.length === 1 ? patternsOf(keys[0]).spellings : keys.flatMap((k) => patternsOf(k).spellings);
+
+/**
+ * createScrubber for the keys an exchange tried. Their patterns are built once per key, not
+ * once per request: the usual exchange tried one key, whose patterns are used as they are.
+ */
+export function scrubberFor(keys: readonly TriedKey[]): Scrubber {
+  if (keys.length === 1) return scrubberOf(patternsOf(keys[0]).patterns);
+  return createScrubber(secretsOf(keys));
+}
+
 /**
  * Replaces every secret in a byte stream with its hint. `push` returns what can be sent now;
  * `flush` returns the held-back rest at the end of the stream.
@@ -69,7 +104,11 @@ interface Pattern {
  * All work is on bytes: a chunk boundary may split a UTF-8 character or the secret itself.
  */
 export function createScrubber(secrets: readonly ScrubSecret[]): Scrubber {
-  const patterns = toPatterns(secrets);
+  return scrubberOf(toPatterns(secrets));
+}
+
+/** `patterns`: distinct, sorted longest first (toPatterns). */
+function scrubberOf(patterns: readonly Pattern[]): Scrubber {
   if (!patterns.length) return { push: (chunk) => chunk, flush: () => EMPTY, all: (body) => body };
 
   const maxLen = patterns[0].bytes.length;

@@ -9,12 +9,12 @@ import { filterResponseHeaders } from '../upstream/upstream-headers';
 import type { UpstreamResponse } from '../upstream/upstream.client';
 import type { Exchange, ExchangeOutcome } from './exchange';
 import {
-  createScrubber,
   type Scrubber,
+  scrubberFor,
   type ScrubSecret,
   scrubText,
   secretsOf,
-  spellingsOf,
+  spellingsOfKeys,
   type TriedKey,
 } from './key-scrubber';
 import type { ProxyTarget } from './proxy-target';
@@ -48,13 +48,17 @@ function decoded(up: UpstreamResponse): AsyncIterable<Buffer> {
  * since header values must be Latin-1. Every spelling of every key is looked for once per
  * header; only a header that holds one is rewritten.
  */
-function scrubHeaders(headers: Record<string, string | string[]>, secrets: ScrubSecret[]): void {
-  const spellings = secrets.flatMap((s) => (s.value ? spellingsOf(s.value) : []));
+function scrubHeaders(
+  headers: Record<string, string | string[]>,
+  tried: readonly TriedKey[],
+): void {
+  const spellings = spellingsOfKeys(tried);
   let ascii: ScrubSecret[] | undefined;
-  for (const [name, value] of Object.entries(headers)) {
+  for (const name in headers) {
+    const value = headers[name];
     const text = Array.isArray(value) ? value.join('\n') : value;
     if (!spellings.some((v) => text.includes(v))) continue;
-    ascii ??= secrets.map((s) => ({ value: s.value, hint: s.hint.replace('…', '...') }));
+    ascii ??= secretsOf(tried).map((s) => ({ value: s.value, hint: s.hint.replace('…', '...') }));
     const clean = scrubText(text, ascii);
     headers[name] = Array.isArray(value) ? clean.split('\n') : clean;
   }
@@ -90,9 +94,8 @@ export class ResponseRelay {
     headers['x-byok-provider'] = target.provider.id;
     headers['x-byok-key-source'] = candidate.source;
     headers['x-request-id'] = ex.requestId;
-    const secrets = secretsOf(tried);
-    scrubHeaders(headers, secrets);
-    const scrubber = createScrubber(secrets);
+    scrubHeaders(headers, tried);
+    const scrubber = scrubberFor(tried);
     const sniffer = new UsageSniffer();
     const sse = isEventStream(up.headers['content-type']);
     const length = Number(up.headers['content-length'] ?? NaN);

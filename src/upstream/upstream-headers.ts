@@ -48,8 +48,11 @@ const DROP_REQUEST_PREFIXES = ['proxy-', 'x-forwarded-', 'x-byok-', ':'];
 const DROP_RESPONSE = new Set(['set-cookie', 'alt-svc', 'strict-transport-security']);
 const DROP_RESPONSE_PREFIXES = ['proxy-', 'x-byok-', ':'];
 
-function connectionListed(headers: HeaderMap): Set<string> {
+const NONE: ReadonlySet<string> = new Set();
+
+function connectionListed(headers: HeaderMap): ReadonlySet<string> {
   const value = headers.connection;
+  if (value === undefined) return NONE; // the usual request (HTTP/1.1 keeps alive by default)
   const list = Array.isArray(value) ? value.join(',') : (value ?? '');
   return new Set(
     list
@@ -66,14 +69,20 @@ function filtered(
 ): [string, string | string[]][] {
   const listed = connectionListed(headers);
   const out: [string, string | string[]][] = [];
-  for (const [rawName, value] of Object.entries(headers)) {
+  for (const rawName in headers) {
+    const value = headers[rawName];
     if (value === undefined) continue;
     const name = rawName.toLowerCase();
     if (HOP_BY_HOP.has(name) || listed.has(name) || drop.has(name)) continue;
-    if (prefixes.some((p) => name.startsWith(p))) continue;
+    if (startsWithAny(name, prefixes)) continue;
     out.push([name, value]);
   }
   return out;
+}
+
+function startsWithAny(name: string, prefixes: readonly string[]): boolean {
+  for (const p of prefixes) if (name.startsWith(p)) return true;
+  return false;
 }
 
 /**
