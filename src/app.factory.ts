@@ -19,11 +19,17 @@ import { accessLog, stdoutDestination } from './common/logging';
 import type { AppConfig } from './config/app-config';
 import { secureDataDir, usesDataDir } from './config/data-dir';
 import { openDatabase } from './database/data-source';
+import type { EmbeddedPostgres } from './database/embedded-postgres';
 import { setupSwagger } from './openapi';
 import { ProxyEndpoints } from './proxy/proxy-endpoints';
 
 export interface CreateAppOptions {
   logDestination?: DestinationStream;
+  /**
+   * The embedded database, already starting (main.ts starts it before it loads the application,
+   * after securing DATA_DIR); else createApp secures DATA_DIR and starts it.
+   */
+  embedded?: Promise<EmbeddedPostgres>;
 }
 
 /** Builds the whole application, ready to listen. main.ts, the tests and the scripts share it. */
@@ -32,8 +38,8 @@ export async function createApp(
   opts: CreateAppOptions = {},
 ): Promise<NestFastifyApplication> {
   // Before anything is written there: DATA_DIR (embedded database, generated secrets) is private.
-  if (usesDataDir(config)) secureDataDir(config.dataDir);
-  const database = await openDatabase(config);
+  if (usesDataDir(config) && !opts.embedded) secureDataDir(config.dataDir);
+  const database = await openDatabase(config, { embedded: opts.embedded });
   const logDestination = opts.logDestination ?? stdoutDestination();
   // /v1 and /proxy are taken by the proxy before Fastify sees them (ProxyEndpoints).
   const front: { proxy?: FrontRoute } = {};

@@ -1,9 +1,9 @@
 import 'reflect-metadata';
 import { Logger } from '@nestjs/common';
 import type { Server } from 'node:http';
-import { createApp } from './app.factory';
 import { type AppConfig, ConfigError, loadConfig } from './config/app-config';
-import { ShutdownState } from './health/shutdown-state';
+import { secureDataDir, usesDataDir } from './config/data-dir';
+import { startEmbeddedPostgres } from './database/embedded-postgres';
 
 function config(): AppConfig {
   try {
@@ -17,7 +17,16 @@ function config(): AppConfig {
 
 async function main(): Promise<void> {
   const cfg = config();
-  const app = await createApp(cfg);
+  // The embedded database starts in its worker thread first, while the application loads: its
+  // modules take as long to load as Postgres takes to start.
+  if (usesDataDir(cfg)) secureDataDir(cfg.dataDir);
+  const embedded = cfg.database.url ? undefined : startEmbeddedPostgres(cfg.dataDir);
+  embedded?.catch(() => undefined); // its failure is reported where createApp awaits it
+  const [{ createApp }, { ShutdownState }] = await Promise.all([
+    import('./app.factory.js'),
+    import('./health/shutdown-state.js'),
+  ]);
+  const app = await createApp(cfg, { embedded });
   const logger = new Logger('Main');
   await app.listen({ port: cfg.port, host: cfg.host });
   logger.log(`byok-proxy listening on http://${cfg.host}:${cfg.port} (docs at /docs)`);

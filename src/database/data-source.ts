@@ -1,6 +1,6 @@
 import type { DataSourceOptions } from 'typeorm';
 import type { AppConfig } from '../config/app-config';
-import { startEmbeddedPostgres } from './embedded-postgres';
+import { type EmbeddedPostgres, startEmbeddedPostgres } from './embedded-postgres';
 import { ENTITIES } from './entities';
 import { MIGRATIONS } from './migrations';
 
@@ -29,7 +29,10 @@ const common = {
  */
 export async function openDatabase(
   config: AppConfig,
-  { forMigrations = false } = {},
+  {
+    forMigrations = false,
+    embedded: started,
+  }: { forMigrations?: boolean; embedded?: Promise<EmbeddedPostgres> } = {},
 ): Promise<DatabaseHandle> {
   if (config.database.url) {
     const statementMs = config.database.statementTimeoutMs;
@@ -52,7 +55,7 @@ export async function openDatabase(
       close: () => Promise.resolve(),
     };
   }
-  const embedded = await startEmbeddedPostgres(config.dataDir);
+  const embedded = await (started ?? startEmbeddedPostgres(config.dataDir));
   return {
     options: {
       ...common,
