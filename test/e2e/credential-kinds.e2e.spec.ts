@@ -5,21 +5,14 @@ import {
 } from '@aws-sdk/client-bedrock-runtime';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 import OpenAI from 'openai';
-import type { ServerResponse } from 'node:http';
+import { AWS, AZURE_KEY, azureDouble, bedrockDouble, vertexDouble } from '../helpers/cloud-doubles';
 import { eventFrame, readFrames } from '../helpers/event-stream';
 import { GoogleTokenDouble, makeServiceAccount } from '../helpers/google-token-double';
 import { ApiClient } from '../helpers/http';
 import { STORE_MODES, testJwt } from '../helpers/modes';
-import { sigV4Problem, signedRegion } from '../helpers/sigv4-check';
+import { signedRegion } from '../helpers/sigv4-check';
 import { startStack, type Stack } from '../helpers/start-stack';
-import {
-  chatChunks,
-  defaultHandler,
-  respond,
-  sendJson,
-  type RecordedRequest,
-  type UpstreamDouble,
-} from '../helpers/upstream-double';
+import { chatChunks, respond, sendJson, type UpstreamDouble } from '../helpers/upstream-double';
 
 /**
  * Keys that are not one bearer string, end to end through the real server against doubles that
@@ -28,88 +21,8 @@ import {
  * the minted token on every Vertex call; a self-hosted server reached only inside the allowlist.
  */
 
-const AZURE_KEY = 'azure0123456789abcdef0123456789ab';
-const AWS = {
-  accessKeyId: 'AKIAIOSFODNN7TESTWXYZ',
-  secretAccessKey: 'wJalrXUtnFEMI/K7MDENG+bPxRfiCYzEXAMPLEKEY',
-  sessionToken: 'IQoJb3JpZ2luX2VjEXAMPLEsessionTOKEN/0123456789+abcdef==',
-};
 const SELF_HOSTED_KEY = 'vllm-local-key-0123456789-qrst';
 const MODEL = 'anthropic.claude-3-haiku-20240307-v1%3A0';
-
-function bedrockDouble(double: UpstreamDouble): void {
-  const known = new Map([
-    [AWS.accessKeyId, { secret: AWS.secretAccessKey, sessionToken: AWS.sessionToken }],
-  ]);
-  const signed = async (req: RecordedRequest, res: ServerResponse): Promise<boolean> => {
-    const problem = await sigV4Problem(req, known, 'bedrock');
-    if (!problem) return true;
-    sendJson(res, 403, {
-      message: `The request signature we calculated does not match (${problem})`,
-    });
-    return false;
-  };
-  double.on(/\/converse$/, async (req, res) => {
-    if (!(await signed(req, res))) return;
-    sendJson(res, 200, {
-      output: { message: { role: 'assistant', content: [{ text: 'Hello from Bedrock' }] } },
-      stopReason: 'end_turn',
-      usage: { inputTokens: 3, outputTokens: 3, totalTokens: 6 },
-    });
-  });
-  double.on(/\/converse-stream$/, async (req, res) => {
-    if (!(await signed(req, res))) return;
-    res.writeHead(200, { 'content-type': 'application/vnd.amazon.eventstream' });
-    const frames = [
-      eventFrame('messageStart', { role: 'assistant' }),
-      eventFrame('contentBlockDelta', { contentBlockIndex: 0, delta: { text: 'Hello' } }),
-      eventFrame('messageStop', { stopReason: 'end_turn' }),
-    ];
-    const all = Buffer.concat(frames);
-    // Split inside a frame, as TCP may: the proxy must pass the bytes through unchanged.
-    res.write(all.subarray(0, frames[0].length + 7));
-    await new Promise((r) => setTimeout(r, 10));
-    res.end(all.subarray(frames[0].length + 7));
-  });
-  // Azure shares this path; only AWS-signed requests are Bedrock's.
-  double.on('/openai/v1/chat/completions', async (req, res) => {
-    if (String(req.headers.authorization).startsWith('AWS4-') && !(await signed(req, res))) return;
-    await defaultHandler(req, res, double.options);
-  });
-  double.on('/foundation-models', async (req, res) => {
-    if (await signed(req, res)) sendJson(res, 200, { modelSummaries: [] });
-  });
-}
-
-function vertexDouble(double: UpstreamDouble, google: GoogleTokenDouble): void {
-  double.on(/:(stream)?[gG]enerateContent$|\/publishers\/google\/models$/, (req, res) => {
-    const token = /^Bearer (.+)$/.exec(req.headers.authorization ?? '')?.[1];
-    if (!google.valid(token))
-      return sendJson(res, 401, { error: { code: 401, status: 'UNAUTHENTICATED' } });
-    if (req.path.endsWith('/models')) return sendJson(res, 200, { publisherModels: [] });
-    sendJson(res, 200, {
-      candidates: [{ content: { role: 'model', parts: [{ text: 'Hello from Vertex' }] } }],
-      usageMetadata: { promptTokenCount: 2, candidatesTokenCount: 3 },
-    });
-  });
-}
-
-function azureDouble(double: UpstreamDouble): void {
-  // Azure's deployment routes: api-key header, /openai/deployments/<d>/…, api-version required.
-  double.on(/^\/openai\/deployments\/[^/]+\/chat\/completions$/, (req, res) => {
-    if (req.headers['api-key'] !== AZURE_KEY)
-      return sendJson(res, 401, { error: { code: '401', message: 'Access denied' } });
-    if (!new URL(req.url, 'http://x').searchParams.get('api-version'))
-      return sendJson(res, 404, { error: { code: '404', message: 'Resource not found' } });
-    sendJson(res, 200, {
-      id: 'chatcmpl-azure',
-      object: 'chat.completion',
-      created: 1,
-      model: 'gpt-4o',
-      choices: [{ index: 0, message: { role: 'assistant', content: 'hi' }, finish_reason: 'stop' }],
-    });
-  });
-}
 
 describe.each(STORE_MODES)('credential kinds end to end: $name', (mode) => {
   let stack: Stack | undefined;
@@ -294,7 +207,7 @@ describe.each(STORE_MODES)('credential kinds end to end: $name', (mode) => {
         events.push(Object.keys(event)[0]);
         text += event.contentBlockDelta?.delta?.text ?? '';
       }
-      expect(events).toEqual(['messageStart', 'contentBlockDelta', 'messageStop']);
+      expect(events).toEqual(['messageStart', 'contentBlockDelta', 'messageStop', 'metadata']);
       expect(text).toBe('Hello');
       client.destroy();
     });
@@ -322,6 +235,7 @@ describe.each(STORE_MODES)('credential kinds end to end: $name', (mode) => {
         'messageStart',
         'contentBlockDelta',
         'messageStop',
+        'metadata',
       ]);
       expect(frames[1].payload).toMatchObject({ delta: { text: 'Hello' } });
     });
