@@ -77,6 +77,29 @@ describe.each(STORE_MODES)('credential kinds end to end: $name', (mode) => {
       },
       body: JSON.stringify(body),
     });
+  /** The official AWS SDK with dummy credentials, our token added in x-api-key. */
+  const bedrockClient = () => {
+    const client = new BedrockRuntimeClient({
+      region: 'us-east-1',
+      endpoint: `${stack!.url}/proxy/bedrock`,
+      credentials: {
+        accessKeyId: 'AKIDUMMYDUMMYDUMMY',
+        secretAccessKey: 'dummy-secret-0123456789',
+      },
+      maxAttempts: 1,
+      // This client defaults to HTTP/2 (for its bidirectional streams); the proxy speaks HTTP/1.1.
+      requestHandler: new NodeHttpHandler(),
+    });
+    // The proxy credential travels in x-api-key; the SDK's own signature is dropped.
+    client.middlewareStack.add(
+      (next) => (args) => {
+        (args.request as { headers: Record<string, string> }).headers['x-api-key'] = alice;
+        return next(args);
+      },
+      { step: 'build', name: 'byokProxyToken' },
+    );
+    return client;
+  };
   const vertexPath =
     'v1/projects/my-project/locations/us-central1/publishers/google/models/gemini-2.0-flash';
 
@@ -172,25 +195,7 @@ describe.each(STORE_MODES)('credential kinds end to end: $name', (mode) => {
     });
 
     it('serves the official AWS SDK (Converse and ConverseStream) with dummy credentials', async () => {
-      const client = new BedrockRuntimeClient({
-        region: 'us-east-1',
-        endpoint: `${stack!.url}/proxy/bedrock`,
-        credentials: {
-          accessKeyId: 'AKIDUMMYDUMMYDUMMY',
-          secretAccessKey: 'dummy-secret-0123456789',
-        },
-        maxAttempts: 1,
-        // This client defaults to HTTP/2 (for its bidirectional streams); the proxy speaks HTTP/1.1.
-        requestHandler: new NodeHttpHandler(),
-      });
-      // The proxy credential travels in x-api-key; the SDK's own signature is dropped.
-      client.middlewareStack.add(
-        (next) => (args) => {
-          (args.request as { headers: Record<string, string> }).headers['x-api-key'] = alice;
-          return next(args);
-        },
-        { step: 'build', name: 'byokProxyToken' },
-      );
+      const client = bedrockClient();
       const messages = [{ role: 'user' as const, content: [{ text: 'hi' }] }];
       const modelId = decodeURIComponent(MODEL);
       const done = await client.send(new ConverseCommand({ modelId, messages }));
@@ -210,6 +215,42 @@ describe.each(STORE_MODES)('credential kinds end to end: $name', (mode) => {
       expect(events).toEqual(['messageStart', 'contentBlockDelta', 'messageStop', 'metadata']);
       expect(text).toBe('Hello');
       client.destroy();
+    });
+
+    it('passes model ARNs with an encoded slash, signed as AWS checks them (plain HTTP and the SDK)', async () => {
+      const arn =
+        'arn:aws:bedrock:us-east-1:123456789012:inference-profile/us.anthropic.claude-3-5-sonnet';
+      const path = `model/${encodeURIComponent(arn)}/converse`;
+      const res = await awsCall(path, { messages: [{ role: 'user', content: [{ text: 'hi' }] }] });
+      expect(res.status).toBe(200);
+      expect(double.requests.at(-1)?.path).toBe(`/${path}`);
+      const client = bedrockClient();
+      const done = await client.send(
+        new ConverseCommand({
+          modelId: arn,
+          messages: [{ role: 'user', content: [{ text: 'hi' }] }],
+        }),
+      );
+      expect(done.output?.message?.content?.[0]?.text).toBe('Hello from Bedrock');
+      expect(double.requests.at(-1)?.path).toBe(`/${path}`);
+      client.destroy();
+    });
+
+    it('refuses encoded slashes that would leave the path, and on providers that take none', async () => {
+      const paths = [
+        '/proxy/bedrock/model/x%2F..%2F..%2Ffoundation-models/converse',
+        '/proxy/bedrock/model/x%2F.%2Fy/converse',
+        '/proxy/bedrock/model/%2F%2F127.0.0.1:9%2Fx/converse',
+        '/proxy/bedrock/model/x%252F..%252Fy/converse',
+        '/proxy/bedrock/%2Fmodel/x/converse',
+        '/proxy/openai/v1/models/a%2Fb',
+      ];
+      for (const path of paths) {
+        const res = await api.post(path, { messages: [] });
+        expect({ path, status: res.status }).toEqual({ path, status: 400 });
+        expect(res.json).toMatchObject({ error: { code: 'validation_failed' } });
+      }
+      expect(double.requests).toEqual([]);
     });
 
     it("serves /v1 through Bedrock's OpenAI-compatible surface, signed", async () => {
