@@ -38,16 +38,16 @@ export function bedrockDouble(double: UpstreamDouble): void {
   const known = new Map([
     [AWS.accessKeyId, { secret: AWS.secretAccessKey, sessionToken: AWS.sessionToken }],
   ]);
-  const signed = async (req: RecordedRequest, res: ServerResponse): Promise<boolean> => {
-    const problem = await sigV4Problem(req, known, 'bedrock');
+  const signed = (req: RecordedRequest, res: ServerResponse): boolean => {
+    const problem = sigV4Problem(req, known, 'bedrock');
     if (!problem) return true;
     sendJson(res, 403, {
       message: `The request signature we calculated does not match (${problem})`,
     });
     return false;
   };
-  double.on(/\/converse$/, async (req, res) => {
-    if (!(await signed(req, res))) return;
+  double.on(/\/converse$/, (req, res) => {
+    if (!signed(req, res)) return;
     const [inputTokens, outputTokens] = USAGE.converse;
     sendJson(res, 200, {
       output: { message: { role: 'assistant', content: [{ text: 'Hello from Bedrock' }] } },
@@ -56,7 +56,7 @@ export function bedrockDouble(double: UpstreamDouble): void {
     });
   });
   double.on(/\/converse-stream$/, async (req, res) => {
-    if (!(await signed(req, res))) return;
+    if (!signed(req, res)) return;
     res.writeHead(200, { 'content-type': 'application/vnd.amazon.eventstream' });
     const [inputTokens, outputTokens] = USAGE.converseStream;
     const frames = [
@@ -75,8 +75,8 @@ export function bedrockDouble(double: UpstreamDouble): void {
     res.end(all.subarray(frames[0].length + 7));
   });
   // InvokeModel with an Anthropic Messages body: Anthropic's own answer shape.
-  double.on(/\/invoke$/, async (req, res) => {
-    if (!(await signed(req, res))) return;
+  double.on(/\/invoke$/, (req, res) => {
+    if (!signed(req, res)) return;
     const [input_tokens, output_tokens] = USAGE.invoke;
     sendJson(res, 200, {
       id: 'msg_bdrk_double',
@@ -89,11 +89,11 @@ export function bedrockDouble(double: UpstreamDouble): void {
   });
   // Azure shares this path; only AWS-signed requests are Bedrock's.
   double.on('/openai/v1/chat/completions', async (req, res) => {
-    if (String(req.headers.authorization).startsWith('AWS4-') && !(await signed(req, res))) return;
+    if (String(req.headers.authorization).startsWith('AWS4-') && !signed(req, res)) return;
     await defaultHandler(req, res, double.options);
   });
-  double.on('/foundation-models', async (req, res) => {
-    if (await signed(req, res)) sendJson(res, 200, { modelSummaries: [] });
+  double.on('/foundation-models', (req, res) => {
+    if (signed(req, res)) sendJson(res, 200, { modelSummaries: [] });
   });
 }
 
