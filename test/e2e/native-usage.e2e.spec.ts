@@ -163,4 +163,19 @@ describe.each(STORE_MODES)('usage on the native cloud routes: $name', (mode) => 
     expect(refused.status).toBe(429);
     expect(refused.headers.get('x-byok-ratelimit-scope')).toBe('user:tokens-per-minute');
   });
+
+  it('no secret part of a credential in the usage API, the audit log or the metrics', async () => {
+    const audit = await admin.get('/api/admin/audit');
+    const metrics = await fetch(`${stack!.url}/metrics`).then((r) => r.text());
+    const seen = [metrics, audit.text, ...admin.seen.map((e) => e.text)].join('\n');
+    expect(metrics).toContain('gen_ai_provider_name="bedrock"');
+    expect(google.issued.length).toBeGreaterThan(0);
+    for (const secret of [
+      AWS.secretAccessKey,
+      AWS.sessionToken,
+      sa.private_key.split('\n')[3],
+      ...google.issued.map((t) => t.token),
+    ])
+      expect(seen).not.toContain(secret);
+  });
 });
