@@ -15,7 +15,7 @@ const PATH_PREFIX = /^(\/[A-Za-z0-9._~!$&'()*+,;=:@-]+)*\/?$/;
 const VERIFY_PATH = /^\/(?!\/)[^\s\0\\#]*$/;
 const DOT_SEGMENT = /\/\.\.?(\/|\?|$)/;
 const FIELDS = new Set(
-  'id name baseUrl openaiPrefix auth headers envKey envFallback verify signingService tokenUrl keyBaseUrl'.split(
+  'id name baseUrl openaiPrefix auth headers envKey envFallback verify signingService tokenUrl keyBaseUrl encodedSlashes'.split(
     ' ',
   ),
 );
@@ -115,6 +115,8 @@ function toRecord(raw: Raw, problems: string[], source: string): ProviderRecord 
   const keyBaseUrl = raw.keyBaseUrl ?? false;
   if (typeof keyBaseUrl !== 'boolean') fail('keyBaseUrl', 'must be true or false');
   const kind = { auth: (knownAuth ? auth : 'bearer') as ProviderAuth, keyBaseUrl: !!keyBaseUrl };
+  const encodedSlashes = raw.encodedSlashes ?? false;
+  if (typeof encodedSlashes !== 'boolean') fail('encodedSlashes', 'must be true or false');
   /** A template may name only its kind's parameters; `{baseUrl}` stands alone, for keyBaseUrl. */
   const template = (field: string, value: string): string => {
     const allowed = paramNamesOf(kind).filter((n) => n !== 'baseUrl');
@@ -224,6 +226,7 @@ function toRecord(raw: Raw, problems: string[], source: string): ProviderRecord 
     envFallback: envFallback as boolean,
     verify,
     keyBaseUrl: kind.keyBaseUrl,
+    encodedSlashes: !!encodedSlashes,
     ...(kind.auth === 'sigv4' ? { signingService: signingService as string } : {}),
     ...(tokenUrl ? { tokenUrl } : {}),
   };

@@ -38,4 +38,10 @@ export interface ProviderRecord {
   tokenUrl?: string;
   /** Each key carries its own base URL (self-hosted), checked against CUSTOM_BASE_URL_ALLOWLIST. */
   keyBaseUrl: boolean;
+  /**
+   * Native paths may carry `%2F` inside a segment (Bedrock model ARNs such as
+   * `arn%3Aaws%3A…%3Ainference-profile%2Fus.anthropic…`). Decoded, the path is still checked for
+   * `.`, `..` and empty segments, so an encoded slash cannot climb out of the base path.
+   */
+  encodedSlashes: boolean;
 }

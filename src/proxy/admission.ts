@@ -9,6 +9,12 @@ import type { ProxyTarget } from './proxy-target';
 
 /** The body fields that cap a response's length, by API (chat, responses, legacy completions). */
 const MAX_FIELDS = ['max_completion_tokens', 'max_tokens', 'max_output_tokens'] as const;
+/** The same, one level down: Bedrock Converse's inferenceConfig, Gemini's generationConfig. */
+const NESTED_MAX_FIELDS = [
+  ['inferenceConfig', 'maxTokens'],
+  ['generationConfig', 'maxOutputTokens'],
+] as const;
+const GENERATES: ReadonlySet<string> = new Set(['chat', 'text_completion', 'generate_content']);
 /** A rough upper estimate of text tokens: no tokenizer counts fewer than 1 per 4 bytes of JSON. */
 const BYTES_PER_TOKEN = 4;
 
@@ -50,13 +56,12 @@ export class Admission {
   private estimate(ex: Exchange, target: ProxyTarget): Estimate {
     if (ex.estimate) return ex.estimate;
     const body = target.body && target.json ? parseObject(target.body) : undefined;
-    const cap = MAX_FIELDS.map((f) => body?.[f]).find(isCount);
+    const cap = [
+      ...MAX_FIELDS.map((f) => body?.[f]),
+      ...NESTED_MAX_FIELDS.map(([outer, f]) => asObject(body?.[outer])?.[f]),
+    ].find(isCount);
     const prompt = target.body ? Math.ceil(target.body.length / BYTES_PER_TOKEN) : 0;
-    const output =
-      cap ??
-      (target.operation === 'chat' || target.operation === 'text_completion'
-        ? this.config.reserveOutputTokens
-        : 0);
+    const output = cap ?? (GENERATES.has(target.operation) ? this.config.reserveOutputTokens : 0);
     const model = target.model;
     ex.estimate = {
       tokens: prompt + output,
@@ -69,12 +74,12 @@ export class Admission {
 
 const isCount = (v: unknown): v is number => typeof v === 'number' && Number.isInteger(v) && v > 0;
 
+const asObject = (v: unknown): Record<string, unknown> | undefined =>
+  v && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, unknown>) : undefined;
+
 function parseObject(body: Buffer): Record<string, unknown> | undefined {
   try {
-    const v = JSON.parse(body.toString('utf8')) as unknown;
-    return v && typeof v === 'object' && !Array.isArray(v)
-      ? (v as Record<string, unknown>)
-      : undefined;
+    return asObject(JSON.parse(body.toString('utf8')));
   } catch {
     return undefined;
   }

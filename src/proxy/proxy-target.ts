@@ -61,14 +61,30 @@ const BY_METHOD: Record<string, GenAiOperation> = {
   batchEmbedContents: 'embeddings',
 };
 
+/** Bedrock's runtime calls on a model: `model/{modelId}/{action}`. */
+const BEDROCK_ACTIONS: Record<string, GenAiOperation> = {
+  converse: 'chat',
+  'converse-stream': 'chat',
+};
+const BEDROCK_INVOKE = new Set(['invoke', 'invoke-with-response-stream']);
+
+const segmentsOf = (path: string): string[] => path.split('?')[0].split('/').filter(Boolean);
+
 /**
  * The GenAI operation for a request path (`/v1/chat/completions` → chat,
- * `/v1beta/models/gemini-2.0-flash:generateContent` → generate_content), always one of
- * GENAI_OPERATIONS: a path nobody mapped is `other`, never the path itself, since callers choose
- * paths and the operation is a metric label and a usage column.
+ * `/v1beta/models/gemini-2.0-flash:generateContent` → generate_content,
+ * `model/{id}/converse` → chat), always one of GENAI_OPERATIONS: a path nobody mapped is `other`,
+ * never the path itself, since callers choose paths and the operation is a metric label and a
+ * usage column. `body` tells Bedrock's InvokeModel apart: each model family has its own body
+ * there, and one with `messages` (Anthropic's Messages API, and those that copy it) is a chat.
  */
-export function operationOf(path: string): GenAiOperation {
-  const segments = path.split('?')[0].split('/').filter(Boolean);
+export function operationOf(path: string, body?: Buffer): GenAiOperation {
+  const segments = segmentsOf(path);
+  if (segments.length === 3 && segments[0] === 'model') {
+    const action = segments[2];
+    if (Object.hasOwn(BEDROCK_ACTIONS, action)) return BEDROCK_ACTIONS[action];
+    return BEDROCK_INVOKE.has(action) && body?.includes('"messages"') ? 'chat' : 'other';
+  }
   while (segments.length > 1 && PREFIX.test(segments[0])) segments.shift();
   const last = segments[segments.length - 1] ?? '';
   const colon = last.indexOf(':');
@@ -79,4 +95,23 @@ export function operationOf(path: string): GenAiOperation {
   const p = segments.join('/');
   if (Object.hasOwn(BY_PATH, p)) return BY_PATH[p];
   return segments[0] === 'models' && segments.length === 2 ? 'models' : 'other';
+}
+
+/**
+ * The model a native path names, for usage and metrics when the body names none: Bedrock's
+ * `model/{modelId}/…` (percent-decoded: `anthropic.claude-3-haiku-20240307-v1:0`, or an ARN) and
+ * Gemini's and Vertex's `…/models/{model}:{method}`.
+ */
+export function modelInPath(path: string): string | undefined {
+  const segments = segmentsOf(path);
+  if (segments.length === 3 && segments[0] === 'model') {
+    try {
+      return decodeURIComponent(segments[1]);
+    } catch {
+      return undefined;
+    }
+  }
+  const last = segments[segments.length - 1] ?? '';
+  const colon = last.indexOf(':');
+  return colon > 0 && segments[segments.length - 2] === 'models' ? last.slice(0, colon) : undefined;
 }

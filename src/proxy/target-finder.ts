@@ -2,7 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { AppError } from '../common/errors/app-error';
 import { APP_CONFIG, type AppConfig } from '../config/app-config';
 import { ProviderRegistryService } from '../providers/provider-registry.service';
-import { operationOf, type ProxyRequest, type ProxyTarget } from './proxy-target';
+import { modelInPath, operationOf, type ProxyRequest, type ProxyTarget } from './proxy-target';
 import { findTopLevelModel, pickProvider, rewriteModel } from './model-prefix';
 import { askForStreamUsage } from './stream-usage';
 import { buildUpstreamUrl, type UpstreamSurface } from '../upstream/upstream-url';
@@ -46,8 +46,8 @@ export class TargetFinder {
         method: req.method,
         body,
         json,
-        model: json ? sniffModel(body) : undefined,
-        operation: operationOf(sub),
+        model: (json ? sniffModel(body) : undefined) ?? modelInPath(sub),
+        operation: operationOf(sub, body),
         hideUsageChunk: false,
         listModels: false,
       };

@@ -6,7 +6,21 @@ export interface TokenUsage {
   completionTokens?: number;
 }
 
-const FIELDS = ['prompt_tokens', 'input_tokens', 'completion_tokens', 'output_tokens'] as const;
+/**
+ * OpenAI; Anthropic (also on Bedrock's InvokeModel); Bedrock Converse (and ConverseStream's
+ * `metadata` event); Gemini and Vertex `usageMetadata`.
+ */
+const FIELDS = [
+  'prompt_tokens',
+  'completion_tokens',
+  'input_tokens',
+  'output_tokens',
+  'inputTokens',
+  'outputTokens',
+  'promptTokenCount',
+  'candidatesTokenCount',
+  'thoughtsTokenCount',
+] as const;
 const PATTERNS = Object.fromEntries(
   FIELDS.map((f) => [f, new RegExp(`"${f}"\\s*:\\s*(\\d+)`, 'g')]),
 ) as Record<(typeof FIELDS)[number], RegExp>;
@@ -21,10 +35,22 @@ const lastNumber = (text: string, field: (typeof FIELDS)[number]): number | unde
   return found;
 };
 
+/** Gemini bills its thinking as output: `candidatesTokenCount` plus `thoughtsTokenCount`. */
+function geminiOutput(text: string): number | undefined {
+  const candidates = lastNumber(text, 'candidatesTokenCount');
+  const thoughts = lastNumber(text, 'thoughtsTokenCount');
+  return candidates === undefined && thoughts === undefined
+    ? undefined
+    : (candidates ?? 0) + (thoughts ?? 0);
+}
+
 /**
  * Reads token usage from a response as it streams past, without holding the body: it keeps the
  * first 4 KiB (Anthropic's message_start carries input_tokens) and the last 16 KiB (OpenAI's
- * final usage chunk or JSON `usage`, Anthropic's message_delta output_tokens).
+ * final usage chunk or JSON `usage`, Anthropic's message_delta output_tokens, Bedrock's usage and
+ * ConverseStream `metadata` event, whose JSON payload is plain text inside the binary frame, and
+ * Gemini's `usageMetadata`, which every streamed chunk repeats with the totals so far). Each API
+ * names its fields differently, so one response never matches two shapes.
  */
 export class UsageSniffer {
   private head = '';
@@ -39,10 +65,18 @@ export class UsageSniffer {
 
   usage(): TokenUsage {
     const all = `${this.head}\n${this.tail}`;
+    const tail = this.tail;
     return {
-      promptTokens: lastNumber(this.tail, 'prompt_tokens') ?? lastNumber(all, 'input_tokens'),
+      promptTokens:
+        lastNumber(tail, 'prompt_tokens') ??
+        lastNumber(all, 'input_tokens') ??
+        lastNumber(tail, 'inputTokens') ??
+        lastNumber(tail, 'promptTokenCount'),
       completionTokens:
-        lastNumber(this.tail, 'completion_tokens') ?? lastNumber(this.tail, 'output_tokens'),
+        lastNumber(tail, 'completion_tokens') ??
+        lastNumber(tail, 'output_tokens') ??
+        lastNumber(tail, 'outputTokens') ??
+        geminiOutput(tail),
     };
   }
 

@@ -47,7 +47,7 @@ export async function applyProviderAuth(
       applyAzure(request, key, params);
       return;
     case 'sigv4':
-      applySigV4(request, provider, key, params, ctx.now());
+      await applySigV4(request, provider, key, params, ctx.now());
       return;
     case 'gcp-service-account':
       request.headers.authorization = `Bearer ${await ctx.minter.token(provider, key)}`;

@@ -27,10 +27,11 @@ function hasControl(s: string): boolean {
   return false;
 }
 
-function checkLayer(layer: string, decoded: boolean): void {
+/** `slashes`: `%2F` may stand in this layer (the raw path of an encodedSlashes provider). */
+function checkLayer(layer: string, decoded: boolean, slashes: boolean): void {
   if (hasControl(layer)) refuse('control characters are not allowed');
   if (/\\|%5c/i.test(layer)) refuse('backslashes are not allowed');
-  if (/%2f/i.test(layer)) refuse('encoded slashes (%2F) are not allowed');
+  if (!slashes && /%2f/i.test(layer)) refuse('encoded slashes (%2F) are not allowed');
   if (SCHEME.test(layer)) refuse('an absolute URL is not a path');
   if (decoded && /[?#]/.test(layer)) refuse('encoded "?" or "#" is not allowed');
   const segments = layer.split('/');
@@ -51,9 +52,11 @@ function checkLayer(layer: string, decoded: boolean): void {
  * is refused: `.`/`..` (also `%2e%2e`, double-encoded), encoded slashes, backslashes, `//`,
  * absolute URLs, control characters and NUL, at every decoding layer. The result is parsed and
  * its origin and path prefix checked once more, so `@host` and the like stay plain path text.
+ * A provider with `encodedSlashes` takes `%2F` in the path as sent (not double-encoded); its
+ * decoded layers, where those are real slashes, are checked like any path.
  */
 export function buildUpstreamUrl(
-  provider: Pick<ProviderRecord, 'baseUrl' | 'openaiPrefix'>,
+  provider: Pick<ProviderRecord, 'baseUrl' | 'openaiPrefix'> & { encodedSlashes?: boolean },
   path: string,
   search: string,
   surface: UpstreamSurface = 'native',
@@ -65,7 +68,7 @@ export function buildUpstreamUrl(
 
   let layer = path;
   for (let round = 0; ; round++) {
-    checkLayer(layer, round > 0);
+    checkLayer(layer, round > 0, round === 0 && !!provider.encodedSlashes);
     const next = decodeOnce(layer);
     if (next === layer) break;
     if (round === MAX_DECODE_ROUNDS) refuse('too many layers of percent-encoding');

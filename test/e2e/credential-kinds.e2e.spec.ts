@@ -5,21 +5,14 @@ import {
 } from '@aws-sdk/client-bedrock-runtime';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 import OpenAI from 'openai';
-import type { ServerResponse } from 'node:http';
+import { AWS, AZURE_KEY, azureDouble, bedrockDouble, vertexDouble } from '../helpers/cloud-doubles';
 import { eventFrame, readFrames } from '../helpers/event-stream';
 import { GoogleTokenDouble, makeServiceAccount } from '../helpers/google-token-double';
 import { ApiClient } from '../helpers/http';
 import { STORE_MODES, testJwt } from '../helpers/modes';
-import { sigV4Problem, signedRegion } from '../helpers/sigv4-check';
+import { signedRegion } from '../helpers/sigv4-check';
 import { startStack, type Stack } from '../helpers/start-stack';
-import {
-  chatChunks,
-  defaultHandler,
-  respond,
-  sendJson,
-  type RecordedRequest,
-  type UpstreamDouble,
-} from '../helpers/upstream-double';
+import { chatChunks, respond, sendJson, type UpstreamDouble } from '../helpers/upstream-double';
 
 /**
  * Keys that are not one bearer string, end to end through the real server against doubles that
@@ -28,88 +21,8 @@ import {
  * the minted token on every Vertex call; a self-hosted server reached only inside the allowlist.
  */
 
-const AZURE_KEY = 'azure0123456789abcdef0123456789ab';
-const AWS = {
-  accessKeyId: 'AKIAIOSFODNN7TESTWXYZ',
-  secretAccessKey: 'wJalrXUtnFEMI/K7MDENG+bPxRfiCYzEXAMPLEKEY',
-  sessionToken: 'IQoJb3JpZ2luX2VjEXAMPLEsessionTOKEN/0123456789+abcdef==',
-};
 const SELF_HOSTED_KEY = 'vllm-local-key-0123456789-qrst';
 const MODEL = 'anthropic.claude-3-haiku-20240307-v1%3A0';
-
-function bedrockDouble(double: UpstreamDouble): void {
-  const known = new Map([
-    [AWS.accessKeyId, { secret: AWS.secretAccessKey, sessionToken: AWS.sessionToken }],
-  ]);
-  const signed = async (req: RecordedRequest, res: ServerResponse): Promise<boolean> => {
-    const problem = await sigV4Problem(req, known, 'bedrock');
-    if (!problem) return true;
-    sendJson(res, 403, {
-      message: `The request signature we calculated does not match (${problem})`,
-    });
-    return false;
-  };
-  double.on(/\/converse$/, async (req, res) => {
-    if (!(await signed(req, res))) return;
-    sendJson(res, 200, {
-      output: { message: { role: 'assistant', content: [{ text: 'Hello from Bedrock' }] } },
-      stopReason: 'end_turn',
-      usage: { inputTokens: 3, outputTokens: 3, totalTokens: 6 },
-    });
-  });
-  double.on(/\/converse-stream$/, async (req, res) => {
-    if (!(await signed(req, res))) return;
-    res.writeHead(200, { 'content-type': 'application/vnd.amazon.eventstream' });
-    const frames = [
-      eventFrame('messageStart', { role: 'assistant' }),
-      eventFrame('contentBlockDelta', { contentBlockIndex: 0, delta: { text: 'Hello' } }),
-      eventFrame('messageStop', { stopReason: 'end_turn' }),
-    ];
-    const all = Buffer.concat(frames);
-    // Split inside a frame, as TCP may: the proxy must pass the bytes through unchanged.
-    res.write(all.subarray(0, frames[0].length + 7));
-    await new Promise((r) => setTimeout(r, 10));
-    res.end(all.subarray(frames[0].length + 7));
-  });
-  // Azure shares this path; only AWS-signed requests are Bedrock's.
-  double.on('/openai/v1/chat/completions', async (req, res) => {
-    if (String(req.headers.authorization).startsWith('AWS4-') && !(await signed(req, res))) return;
-    await defaultHandler(req, res, double.options);
-  });
-  double.on('/foundation-models', async (req, res) => {
-    if (await signed(req, res)) sendJson(res, 200, { modelSummaries: [] });
-  });
-}
-
-function vertexDouble(double: UpstreamDouble, google: GoogleTokenDouble): void {
-  double.on(/:(stream)?[gG]enerateContent$|\/publishers\/google\/models$/, (req, res) => {
-    const token = /^Bearer (.+)$/.exec(req.headers.authorization ?? '')?.[1];
-    if (!google.valid(token))
-      return sendJson(res, 401, { error: { code: 401, status: 'UNAUTHENTICATED' } });
-    if (req.path.endsWith('/models')) return sendJson(res, 200, { publisherModels: [] });
-    sendJson(res, 200, {
-      candidates: [{ content: { role: 'model', parts: [{ text: 'Hello from Vertex' }] } }],
-      usageMetadata: { promptTokenCount: 2, candidatesTokenCount: 3 },
-    });
-  });
-}
-
-function azureDouble(double: UpstreamDouble): void {
-  // Azure's deployment routes: api-key header, /openai/deployments/<d>/…, api-version required.
-  double.on(/^\/openai\/deployments\/[^/]+\/chat\/completions$/, (req, res) => {
-    if (req.headers['api-key'] !== AZURE_KEY)
-      return sendJson(res, 401, { error: { code: '401', message: 'Access denied' } });
-    if (!new URL(req.url, 'http://x').searchParams.get('api-version'))
-      return sendJson(res, 404, { error: { code: '404', message: 'Resource not found' } });
-    sendJson(res, 200, {
-      id: 'chatcmpl-azure',
-      object: 'chat.completion',
-      created: 1,
-      model: 'gpt-4o',
-      choices: [{ index: 0, message: { role: 'assistant', content: 'hi' }, finish_reason: 'stop' }],
-    });
-  });
-}
 
 describe.each(STORE_MODES)('credential kinds end to end: $name', (mode) => {
   let stack: Stack | undefined;
@@ -164,6 +77,29 @@ describe.each(STORE_MODES)('credential kinds end to end: $name', (mode) => {
       },
       body: JSON.stringify(body),
     });
+  /** The official AWS SDK with dummy credentials, our token added in x-api-key. */
+  const bedrockClient = () => {
+    const client = new BedrockRuntimeClient({
+      region: 'us-east-1',
+      endpoint: `${stack!.url}/proxy/bedrock`,
+      credentials: {
+        accessKeyId: 'AKIDUMMYDUMMYDUMMY',
+        secretAccessKey: 'dummy-secret-0123456789',
+      },
+      maxAttempts: 1,
+      // This client defaults to HTTP/2 (for its bidirectional streams); the proxy speaks HTTP/1.1.
+      requestHandler: new NodeHttpHandler(),
+    });
+    // The proxy credential travels in x-api-key; the SDK's own signature is dropped.
+    client.middlewareStack.add(
+      (next) => (args) => {
+        (args.request as { headers: Record<string, string> }).headers['x-api-key'] = alice;
+        return next(args);
+      },
+      { step: 'build', name: 'byokProxyToken' },
+    );
+    return client;
+  };
   const vertexPath =
     'v1/projects/my-project/locations/us-central1/publishers/google/models/gemini-2.0-flash';
 
@@ -259,25 +195,7 @@ describe.each(STORE_MODES)('credential kinds end to end: $name', (mode) => {
     });
 
     it('serves the official AWS SDK (Converse and ConverseStream) with dummy credentials', async () => {
-      const client = new BedrockRuntimeClient({
-        region: 'us-east-1',
-        endpoint: `${stack!.url}/proxy/bedrock`,
-        credentials: {
-          accessKeyId: 'AKIDUMMYDUMMYDUMMY',
-          secretAccessKey: 'dummy-secret-0123456789',
-        },
-        maxAttempts: 1,
-        // This client defaults to HTTP/2 (for its bidirectional streams); the proxy speaks HTTP/1.1.
-        requestHandler: new NodeHttpHandler(),
-      });
-      // The proxy credential travels in x-api-key; the SDK's own signature is dropped.
-      client.middlewareStack.add(
-        (next) => (args) => {
-          (args.request as { headers: Record<string, string> }).headers['x-api-key'] = alice;
-          return next(args);
-        },
-        { step: 'build', name: 'byokProxyToken' },
-      );
+      const client = bedrockClient();
       const messages = [{ role: 'user' as const, content: [{ text: 'hi' }] }];
       const modelId = decodeURIComponent(MODEL);
       const done = await client.send(new ConverseCommand({ modelId, messages }));
@@ -294,9 +212,45 @@ describe.each(STORE_MODES)('credential kinds end to end: $name', (mode) => {
         events.push(Object.keys(event)[0]);
         text += event.contentBlockDelta?.delta?.text ?? '';
       }
-      expect(events).toEqual(['messageStart', 'contentBlockDelta', 'messageStop']);
+      expect(events).toEqual(['messageStart', 'contentBlockDelta', 'messageStop', 'metadata']);
       expect(text).toBe('Hello');
       client.destroy();
+    });
+
+    it('passes model ARNs with an encoded slash, signed as AWS checks them (plain HTTP and the SDK)', async () => {
+      const arn =
+        'arn:aws:bedrock:us-east-1:123456789012:inference-profile/us.anthropic.claude-3-5-sonnet';
+      const path = `model/${encodeURIComponent(arn)}/converse`;
+      const res = await awsCall(path, { messages: [{ role: 'user', content: [{ text: 'hi' }] }] });
+      expect(res.status).toBe(200);
+      expect(double.requests.at(-1)?.path).toBe(`/${path}`);
+      const client = bedrockClient();
+      const done = await client.send(
+        new ConverseCommand({
+          modelId: arn,
+          messages: [{ role: 'user', content: [{ text: 'hi' }] }],
+        }),
+      );
+      expect(done.output?.message?.content?.[0]?.text).toBe('Hello from Bedrock');
+      expect(double.requests.at(-1)?.path).toBe(`/${path}`);
+      client.destroy();
+    });
+
+    it('refuses encoded slashes that would leave the path, and on providers that take none', async () => {
+      const paths = [
+        '/proxy/bedrock/model/x%2F..%2F..%2Ffoundation-models/converse',
+        '/proxy/bedrock/model/x%2F.%2Fy/converse',
+        '/proxy/bedrock/model/%2F%2F127.0.0.1:9%2Fx/converse',
+        '/proxy/bedrock/model/x%252F..%252Fy/converse',
+        '/proxy/bedrock/%2Fmodel/x/converse',
+        '/proxy/openai/v1/models/a%2Fb',
+      ];
+      for (const path of paths) {
+        const res = await api.post(path, { messages: [] });
+        expect({ path, status: res.status }).toEqual({ path, status: 400 });
+        expect(res.json).toMatchObject({ error: { code: 'validation_failed' } });
+      }
+      expect(double.requests).toEqual([]);
     });
 
     it("serves /v1 through Bedrock's OpenAI-compatible surface, signed", async () => {
@@ -322,6 +276,7 @@ describe.each(STORE_MODES)('credential kinds end to end: $name', (mode) => {
         'messageStart',
         'contentBlockDelta',
         'messageStop',
+        'metadata',
       ]);
       expect(frames[1].payload).toMatchObject({ delta: { text: 'Hello' } });
     });

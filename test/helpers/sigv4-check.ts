@@ -1,18 +1,18 @@
-import { Sha256 } from '@aws-crypto/sha256-js';
+import { createHash, createHmac } from 'node:crypto';
 import type { RecordedRequest } from './upstream-double';
 
 /**
- * What AWS does with a signed request, written apart from the service's signer (other hashing
- * library, other parsing): rebuild the canonical request from the bytes received, derive the
+ * What AWS does with a signed request, written apart from the service's signer (node:crypto, not
+ * its @aws-crypto/sha256-js; its own parsing and canonical forms): rebuild the canonical request from the bytes received, derive the
  * signing key from the secret AWS holds for the access key id, and compare. Returns why the
  * signature is wrong, or undefined when it is right. Not checked (only AWS could): the clock
  * skew window, IAM permissions, and which headers a given operation insists on signing.
  */
-export async function sigV4Problem(
+export function sigV4Problem(
   req: RecordedRequest,
   secrets: ReadonlyMap<string, { secret: string; sessionToken?: string }>,
   service: string,
-): Promise<string | undefined> {
+): string | undefined {
   const auth = String(req.headers.authorization ?? '');
   const m =
     /^AWS4-HMAC-SHA256 Credential=([^/]+)\/(\d{8})\/([^/]+)\/([^/]+)\/aws4_request, SignedHeaders=([a-z0-9;-]+), Signature=([0-9a-f]{64})$/.exec(
@@ -31,17 +31,10 @@ export async function sigV4Problem(
   if (!signed.includes('host') || !signed.includes('x-amz-date'))
     return 'host and x-amz-date must be signed';
 
-  const hex = (b: Uint8Array): string => Buffer.from(b).toString('hex');
-  const hash = async (data: string | Uint8Array): Promise<string> => {
-    const h = new Sha256();
-    h.update(data);
-    return hex(await h.digest());
-  };
-  const mac = async (key: string | Uint8Array, data: string): Promise<Uint8Array> => {
-    const h = new Sha256(key);
-    h.update(data);
-    return h.digest();
-  };
+  const hash = (data: string | Uint8Array): string =>
+    createHash('sha256').update(data).digest('hex');
+  const mac = (key: string | Uint8Array, data: string): Buffer =>
+    createHmac('sha256', key).update(data, 'utf8').digest();
   const strict = (s: string): string =>
     Array.from(new TextEncoder().encode(s), (byte) => {
       const c = String.fromCharCode(byte);
@@ -66,14 +59,12 @@ export async function sigV4Problem(
           .replace(/\s+/g, ' ')}\n`,
     )
     .join('');
-  const canonical = [req.method, path, query, headerLines, signedList, await hash(req.body)].join(
-    '\n',
-  );
+  const canonical = [req.method, path, query, headerLines, signedList, hash(req.body)].join('\n');
   const scope = `${day}/${region}/${svc}/aws4_request`;
-  const toSign = `AWS4-HMAC-SHA256\n${amzDate}\n${scope}\n${await hash(canonical)}`;
+  const toSign = `AWS4-HMAC-SHA256\n${amzDate}\n${scope}\n${hash(canonical)}`;
   let key: string | Uint8Array = `AWS4${known.secret}`;
-  for (const part of [day, region, svc, 'aws4_request']) key = await mac(key, part);
-  const expected = hex(await mac(key, toSign));
+  for (const part of [day, region, svc, 'aws4_request']) key = mac(key, part);
+  const expected = mac(key, toSign).toString('hex');
   return expected === signature ? undefined : 'signature does not match';
 }
 

@@ -89,6 +89,10 @@ interface CachedToken {
  * RS256 assertion signed with the key, posted to the provider's token endpoint. Tokens are
  * cached per credential until shortly before they expire, and concurrent requests share one
  * exchange. Tokens and assertions are never logged, and every token is hidden like the key.
+ *
+ * Not google-auth-library: its JWT client (v11) always posts to https://oauth2.googleapis.com/token
+ * with that URL as the audience, ignoring the key file's `token_uri`, so it could reach the
+ * operator's token endpoint (`<ID>_TOKEN_URL`, a test double) only by rewriting its requests.
  */
 export class GcpTokenMinter {
   private readonly cache = new WeakMap<SecretValue, CachedToken>();

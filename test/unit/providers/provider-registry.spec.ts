@@ -72,6 +72,7 @@ describe('ProviderRegistryService: built-ins', () => {
       openaiPrefix: '/v1/projects/{project}/locations/{location}/endpoints/openapi',
     });
     expect(r.get('openai-compatible')).toMatchObject({ keyBaseUrl: true, baseUrl: '{baseUrl}' });
+    expect(r.get('bedrock')).toMatchObject({ encodedSlashes: true });
   });
 
   it('describes Cerebras, Anthropic, Groq, OpenRouter and Gemini as their APIs expect', () => {
@@ -86,6 +87,7 @@ describe('ProviderRegistryService: built-ins', () => {
       envFallback: true,
       verify: { method: 'GET', path: '/v1/models' },
       keyBaseUrl: false,
+      encodedSlashes: false,
     });
     expect(r.get('anthropic')).toMatchObject({
       auth: 'x-api-key',
@@ -218,6 +220,7 @@ describe('ProviderRegistryService: PROVIDERS_FILE', () => {
       envFallback: true,
       verify: { method: 'GET', path: '/v1/models' },
       keyBaseUrl: false,
+      encodedSlashes: false,
     });
     expect(r.envFallbackAvailable('local-llm')).toBe(true);
     expect(r.get('openai')).toMatchObject({
@@ -259,6 +262,7 @@ anthropic: { envFallback: true }
   auth: basic
   envKey: broken_key
   envFallback: "yes"
+  encodedSlashes: sometimes
   baseURL: typo
   headers: { authorization: Bearer x, "x-ok": 3 }
   verify: { method: DELETE, path: models }
@@ -272,6 +276,7 @@ anthropic: { envFallback: true }
       'provider "broken": auth must be one of bearer | x-api-key | api-key | azure | sigv4 | gcp-service-account, got "basic"',
       'provider "broken": envKey must be an UPPER_SNAKE variable name ending in _API_KEY',
       'provider "broken": envFallback must be true or false',
+      'provider "broken": encodedSlashes must be true or false',
       'provider "broken": baseURL is not a known field',
       'provider "broken": headers.authorization is set by the proxy',
       'provider "broken": headers.x-ok must be a single-line string',

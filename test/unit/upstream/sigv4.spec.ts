@@ -1,61 +1,97 @@
-import { signV4 } from '../../../src/upstream/credentials/sigv4';
+import { SecretValue } from '../../../src/common/secret-value';
+import type { ProviderRecord } from '../../../src/providers/provider.schema';
+import { applySigV4 } from '../../../src/upstream/credentials/aws.credential';
+import type { OutboundRequest } from '../../../src/upstream/provider-auth';
+import { sigV4Problem } from '../../helpers/sigv4-check';
+import type { RecordedRequest } from '../../helpers/upstream-double';
 
-/**
- * AWS's published Signature Version 4 test suite (aws-sig-v4-test-suite): the example credential,
- * region, service and time every vector uses, and the signatures AWS lists for them.
- */
-const EXAMPLE = {
-  accessKeyId: 'AKIDEXAMPLE',
-  secretAccessKey: 'wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY',
+const AWS = {
+  accessKeyId: 'AKIAIOSFODNN7EXAMPLE',
+  secretAccessKey: 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY',
+  sessionToken: 'IQoJb3JpZ2luX2VjEXAMPLEsessionTOKEN/0123456789+abcdef==',
 };
-const SCOPE = { region: 'us-east-1', service: 'service', now: new Date('2015-08-30T12:36:00Z') };
-const PREFIX =
-  'AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20150830/us-east-1/service/aws4_request, SignedHeaders=host;x-amz-date, Signature=';
+const known = new Map([
+  [AWS.accessKeyId, { secret: AWS.secretAccessKey, sessionToken: AWS.sessionToken }],
+]);
+const bedrock = { signingService: 'bedrock' } as ProviderRecord;
+const NOW = new Date('2026-01-02T03:04:05Z');
 
-const sign = (url: string, headers: Record<string, string> = {}, body?: string) =>
-  signV4(
-    {
-      method: 'GET',
-      url: new URL(url),
-      headers,
-      body: body === undefined ? undefined : Buffer.from(body),
-    },
-    EXAMPLE,
-    SCOPE,
-  );
+/** Signs a request with the production signer, then sees it as the receiving server would. */
+async function signAndReceive(
+  url: string,
+  init: { method?: string; headers?: Record<string, string>; body?: string } = {},
+  credential: object = AWS,
+): Promise<RecordedRequest> {
+  const request: OutboundRequest = {
+    method: init.method ?? 'POST',
+    url,
+    headers: { ...init.headers },
+    body: init.body === undefined ? undefined : Buffer.from(init.body),
+  };
+  const secret = new SecretValue(JSON.stringify(credential));
+  await applySigV4(request, bedrock, secret, { region: 'us-east-1' }, NOW);
+  const u = new URL(url);
+  return {
+    method: request.method,
+    url: `${u.pathname}${u.search}`,
+    path: u.pathname,
+    headers: { ...request.headers, host: u.host },
+    body: request.body ?? Buffer.alloc(0),
+    json: undefined,
+    key: undefined,
+  };
+}
 
-describe('signV4 against the AWS test suite', () => {
-  it('get-vanilla', () => {
-    const h = sign('https://example.amazonaws.com/');
-    expect(h['x-amz-date']).toBe('20150830T123600Z');
-    expect(h.authorization).toBe(
-      `${PREFIX}5fa00fa31553b73ebf1942676e86291e8372ff2a2260956d9b8aae1d763fbf31`,
+describe('applySigV4 (AWS signer), checked by an independent SigV4 verifier', () => {
+  it.each([
+    [
+      'a model id with an encoded colon',
+      '/model/anthropic.claude-3-haiku-20240307-v1%3A0/converse',
+    ],
+    [
+      'a model ARN with an encoded slash',
+      '/model/arn%3Aaws%3Abedrock%3Aus-east-1%3A123456789012%3Ainference-profile%2Fus.x/converse',
+    ],
+    [
+      'a query in any order, encoded, repeated and bare',
+      '/foundation-models?b=2&a=x%2Fy&a=1&flag&s=a+b',
+    ],
+    ['a port and no body', '/'],
+  ])('signs %s', async (_, path) => {
+    const req = await signAndReceive(
+      `https://bedrock-runtime.us-east-1.amazonaws.com:8443${path}`,
+      {
+        headers: { 'content-type': 'application/json', accept: 'application/json' },
+        body: path === '/' ? undefined : '{"messages":[]}',
+      },
+    );
+    expect(sigV4Problem(req, known, 'bedrock')).toBeUndefined();
+    expect(req.headers['x-amz-security-token']).toBe(AWS.sessionToken);
+    expect(req.headers.authorization).toMatch(
+      /^AWS4-HMAC-SHA256 Credential=AKIAIOSFODNN7EXAMPLE\/20260102\/us-east-1\/bedrock\/aws4_request, SignedHeaders=content-type;host;x-amz-date;x-amz-security-token, /,
     );
   });
 
-  it('get-vanilla-query-order-key-case: the query is sorted before signing', () => {
-    expect(sign('https://example.amazonaws.com/?Param2=value2&Param1=value1').authorization).toBe(
-      `${PREFIX}b97d918cfa904a5beff61c982a1b6f458b799221646efd99d3219ec94cdf2500`,
+  it("drops a client's own x-amz-* headers and signature, and signs the exact body", async () => {
+    const req = await signAndReceive('https://h.example/model/m/converse', {
+      headers: { 'x-amz-date': '20000101T000000Z', 'x-amz-security-token': 'dummy' },
+      body: '{"a":1}',
+    });
+    expect(req.headers['x-amz-date']).toBe('20260102T030405Z');
+    expect(sigV4Problem(req, known, 'bedrock')).toBeUndefined();
+    expect(sigV4Problem({ ...req, body: Buffer.from('{"a":2}') }, known, 'bedrock')).toBe(
+      'signature does not match',
+    );
+    expect(sigV4Problem({ ...req, url: `${req.url}?x=1` }, known, 'bedrock')).toBe(
+      'signature does not match',
     );
   });
 
-  it('signs the session token, and a change to any signed part changes the signature', () => {
-    const base = sign('https://example.amazonaws.com/x');
-    const withToken = signV4(
-      { method: 'GET', url: new URL('https://example.amazonaws.com/x'), headers: {} },
-      { ...EXAMPLE, sessionToken: 'tok' },
-      SCOPE,
-    );
-    expect(withToken['x-amz-security-token']).toBe('tok');
-    expect(withToken.authorization).toContain(
-      'SignedHeaders=host;x-amz-date;x-amz-security-token,',
-    );
-    expect(sign('https://example.amazonaws.com/y').authorization).not.toBe(base.authorization);
-    expect(sign('https://example.amazonaws.com/x', {}, 'body').authorization).not.toBe(
-      base.authorization,
-    );
-    expect(
-      sign('https://example.amazonaws.com/x', { 'content-type': 'a/b' }).authorization,
-    ).toContain('SignedHeaders=content-type;host;x-amz-date,');
+  it('signs without a session token for long-term credentials', async () => {
+    const longTerm = { accessKeyId: AWS.accessKeyId, secretAccessKey: AWS.secretAccessKey };
+    const req = await signAndReceive('https://h.example/x', {}, longTerm);
+    expect(req.headers['x-amz-security-token']).toBeUndefined();
+    const plain = new Map([[AWS.accessKeyId, { secret: AWS.secretAccessKey }]]);
+    expect(sigV4Problem(req, plain, 'bedrock')).toBeUndefined();
   });
 });

@@ -19,6 +19,7 @@ const record = (
   envKey: 'P_API_KEY',
   envFallback: true,
   keyBaseUrl: false,
+  encodedSlashes: false,
   verify: { method: 'GET', path: '/v1/models' },
 });
 const key = new SecretValue('sk-provider-key-1234');

@@ -101,6 +101,28 @@ describe('buildUpstreamUrl', () => {
     );
   });
 
+  describe('a provider whose paths may carry encoded slashes (Bedrock model ARNs)', () => {
+    const bedrock = { ...openai, encodedSlashes: true };
+    const arn = 'model/arn%3Aaws%3Abedrock%3Aus-east-1%3A1%3Ainference-profile%2Fus.x/converse';
+
+    it('keeps %2F inside a segment, byte for byte', () => {
+      expect(buildUpstreamUrl(bedrock, arn, '')).toBe(`https://api.openai.com/${arn}`);
+      expect(refusal(() => buildUpstreamUrl(openai, arn, '')).message).toContain('encoded slashes');
+    });
+
+    it.each([
+      ['model/x%2F..%2F..%2Fadmin/converse', '".." segments'],
+      ['model/x%2F.%2Fy/converse', '"." and ".."'],
+      ['%2F%2Fevil.example/x', 'empty segments'],
+      ['%2Fadmin', 'empty segments'],
+      ['model/x%2F%2Fy', 'empty segments'],
+      ['model/x%252F..%252Fy', 'encoded slashes'],
+      ['https:%2F%2Fevil.example', 'absolute URL'],
+    ])('still refuses %j (%s)', (path, why) => {
+      expect(refusal(() => buildUpstreamUrl(bedrock, path, '')).message).toContain(why);
+    });
+  });
+
   it.each([['a=1'], ['?a=1#f'], ['?a=\n'], ['?a= b']])('refuses the query %j', (search) => {
     expect(refusal(() => buildUpstreamUrl(openai, 'v1/models', search)).message).toContain(
       'query string',
