@@ -1,3 +1,5 @@
+import type { RealtimeSpec } from './realtime-field';
+
 /**
  * How a provider takes its credential (the credential kind):
  * - `bearer`, `x-api-key`, `api-key`: one key in one header (`Authorization: Bearer`, …);
@@ -38,4 +40,6 @@ export interface ProviderRecord {
   tokenUrl?: string;
   /** Each key carries its own base URL (self-hosted), checked against CUSTOM_BASE_URL_ALLOWLIST. */
   keyBaseUrl: boolean;
+  /** The native paths that may be upgraded to a WebSocket (realtime APIs); none when unset. */
+  realtime?: RealtimeSpec;
 }

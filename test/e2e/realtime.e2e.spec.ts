@@ -1,0 +1,283 @@
+import { randomBytes } from 'node:crypto';
+import { UsageRecorder } from '../../src/usage/usage.recorder';
+import { eventually } from '../helpers/eventually';
+import { ApiClient } from '../helpers/http';
+import { STORE_MODES, testJwt } from '../helpers/modes';
+import { openRealtime, refusedHandshake } from '../helpers/realtime-client';
+import { type RealtimeDouble, startRealtimeDouble, USAGE } from '../helpers/realtime-double';
+import { startStack, type Stack } from '../helpers/start-stack';
+
+const KEYS = {
+  alice: 'sk-alice-realtime-key-0001',
+  bobBad: 'sk-bob-realtime-rejected-0002',
+  bobGood: 'sk-bob-realtime-second-0003',
+  carol: 'sk-carol-realtime-key-0004',
+};
+const hint = (key: string) => `…${key.slice(-4)}`;
+const PATH = '/v1/realtime?model=openai/gpt-realtime';
+
+describe.each(STORE_MODES)('realtime WebSocket pass-through: $name', (mode) => {
+  let stack: Stack | undefined;
+  let rt: RealtimeDouble;
+  const alice = testJwt('rt-alice');
+  const bob = testJwt('rt-bob');
+  const carol = testJwt('rt-carol');
+  const admin = testJwt('rt-admin', { byok_admin: true });
+
+  beforeAll(async () => {
+    rt = await startRealtimeDouble();
+    stack = await startStack({
+      mode,
+      env: { OPENAI_BASE_URL: rt.url, WS_MAX_BUFFERED_BYTES: String(256 * 1024) },
+    });
+    const save = async (jwt: string, keyName: string, apiKey: string) =>
+      expect(
+        (
+          await new ApiClient(stack!.url, jwt).post('/api/user/api-keys', {
+            provider: 'openai',
+            keyName,
+            apiKey,
+          })
+        ).status,
+      ).toBe(201);
+    await save(alice, 'voice', KEYS.alice);
+    await save(bob, 'first', KEYS.bobBad);
+    await save(bob, 'second', KEYS.bobGood);
+    await save(carol, 'voice', KEYS.carol);
+    rt.rejectKeys.add(KEYS.bobBad);
+  });
+
+  afterAll(async () => {
+    await stack?.close();
+    await rt?.close();
+  });
+
+  it('authenticates by subprotocol, injects the key and OpenAI-Beta, and strips the credential', async () => {
+    const c = await openRealtime(stack!.url, PATH, {
+      protocols: ['realtime', `openai-insecure-api-key.${alice}`],
+    });
+    const up = rt.sessions.at(-1)!;
+    expect(up.key).toBe(KEYS.alice);
+    expect(up.headers['openai-beta']).toBe('realtime=v1');
+    expect(up.url).toBe('/v1/realtime?model=gpt-realtime');
+    expect(up.headers['sec-websocket-protocol']).toBe('realtime');
+    expect(JSON.stringify(up.headers)).not.toContain(alice);
+    expect(c.ws.protocol).toBe('realtime');
+    expect((await c.next('session.created')).session).toMatchObject({ model: 'gpt-realtime' });
+    c.ws.close(1000, 'done');
+    await c.closed;
+  });
+
+  it('relays text and binary messages in order and byte for byte, and pings both ways', async () => {
+    const c = await openRealtime(stack!.url, PATH, {
+      headers: { authorization: `Bearer ${alice}` },
+    });
+    await c.next('session.created');
+    const up = rt.sessions.at(-1)!;
+    const texts = ['{"type":"note","text":"héllo ✓"}', '  {"spaced" : 1 }  ', 'not json at all'];
+    const binaries = [randomBytes(1000), randomBytes(70_000), Buffer.alloc(0)];
+    for (let i = 0; i < 3; i++) {
+      c.ws.send(texts[i]);
+      c.ws.send(binaries[i], { binary: true });
+    }
+    const sent = texts.flatMap((t, i) => [
+      { data: Buffer.from(t), isBinary: false },
+      { data: binaries[i], isBinary: true },
+    ]);
+    await eventually(() => expect(c.received.length).toBe(1 + sent.length));
+    expect(up.received).toEqual(sent);
+    expect(c.received.slice(1)).toEqual(sent); // the double echoes each one
+    const pong = new Promise<Buffer>((resolve) => c.ws.once('pong', resolve));
+    c.ws.ping(Buffer.from('are you there'));
+    expect((await pong).toString()).toBe('are you there');
+    c.ws.close();
+    await c.closed;
+  });
+
+  it('answers a response with usage, recorded per response under operation realtime', async () => {
+    const c = await openRealtime(stack!.url, PATH, { headers: { 'x-api-key': carol } });
+    c.ws.send(JSON.stringify({ type: 'session.update', session: { instructions: 'hi' } }));
+    await c.next('session.updated');
+    c.ws.send(JSON.stringify({ type: 'response.create' }));
+    await c.next('response.done');
+    c.ws.send(JSON.stringify({ type: 'response.create' }));
+    await eventually(() =>
+      expect(c.events().filter((e) => e.type === 'response.done')).toHaveLength(2),
+    );
+    const deltas = c.events().filter((e) => e.type === 'response.output_text.delta');
+    expect(deltas.map((d) => d.delta).join('')).toBe('Hello from realtimeHello from realtime');
+    c.ws.close();
+    await c.closed;
+
+    await stack!.app.app.get(UsageRecorder).flush();
+    const report = await new ApiClient(stack!.url, carol).get('/api/user/usage?groupBy=model');
+    expect(report.json).toMatchObject({
+      data: [
+        {
+          group: 'openai/gpt-realtime',
+          requests: 2,
+          promptTokens: 2 * USAGE.input_tokens,
+          completionTokens: 2 * USAGE.output_tokens,
+        },
+      ],
+    });
+    const metrics = await fetch(`${stack!.url}/metrics`).then((r) => r.text());
+    expect(metrics).toMatch(
+      /gen_ai_client_token_usage_count\{[^}]*gen_ai_operation_name="realtime"/,
+    );
+  });
+
+  it('counts realtime tokens against limits: a spent window refuses the next session with 429', async () => {
+    const admins = new ApiClient(stack!.url, admin);
+    const put = await admins.call('PUT', '/api/admin/users/rt-carol/limits', {
+      tokensPerMinute: 10,
+    });
+    expect(put.status).toBe(200);
+    const c = await openRealtime(stack!.url, PATH, { headers: { 'x-api-key': carol } });
+    c.ws.send(JSON.stringify({ type: 'response.create' }));
+    await c.next('response.done'); // 18 tokens: over the 10 allowed
+    c.ws.close();
+    await c.closed;
+    const refused = await eventually(async () => {
+      const r = await refusedHandshake(stack!.url, PATH, { headers: { 'x-api-key': carol } });
+      expect(r.status).toBe(429);
+      return r;
+    });
+    expect(JSON.parse(refused.body)).toMatchObject({ error: { code: 'rate_limited' } });
+    expect(refused.headers['retry-after']).toBeDefined();
+    await admins.call('PUT', '/api/admin/users/rt-carol/limits', { tokensPerMinute: null });
+  });
+
+  it('scrubs a key the provider echoes in an event', async () => {
+    const c = await openRealtime(stack!.url, PATH, {
+      headers: { authorization: `Bearer ${alice}` },
+    });
+    c.ws.send(JSON.stringify({ type: 'test.echo_key' }));
+    const e = await c.next('error');
+    expect(rt.sessions.at(-1)!.sent.at(-1)!.data.toString()).toContain(KEYS.alice);
+    expect(JSON.stringify(e)).toContain(hint(KEYS.alice));
+    expect(c.received.map((m) => m.data.toString()).join('')).not.toContain(KEYS.alice);
+    c.ws.close();
+    await c.closed;
+  });
+
+  it('fails over to the next key when the provider refuses the handshake', async () => {
+    const before = rt.sessions.length;
+    const c = await openRealtime(stack!.url, PATH, { headers: { authorization: `Bearer ${bob}` } });
+    expect(rt.sessions.length).toBe(before + 1);
+    expect(rt.sessions.at(-1)!.key).toBe(KEYS.bobGood);
+    c.ws.close();
+    await c.closed;
+  });
+
+  it('refuses before the upgrade, in the OpenAI envelope, saying what to fix', async () => {
+    const url = stack!.url;
+    const cases: [number, string, Promise<{ status: number; body: string }>][] = [
+      [401, 'unauthorized', refusedHandshake(url, PATH)],
+      [
+        400,
+        'validation_failed',
+        refusedHandshake(url, '/proxy/openai/v1/chat/completions', {
+          headers: { authorization: `Bearer ${alice}` },
+        }),
+      ],
+      [
+        400,
+        'validation_failed',
+        refusedHandshake(url, '/v1/realtime?model=cerebras/llama', {
+          headers: { authorization: `Bearer ${alice}` },
+        }),
+      ],
+      [
+        400,
+        'provider_key_missing',
+        refusedHandshake(url, PATH, { headers: { authorization: `Bearer ${testJwt('nokey')}` } }),
+      ],
+      [404, 'not_found', refusedHandshake(url, '/api/providers')],
+    ];
+    for (const [status, code, answer] of cases) {
+      const r = await answer;
+      expect([r.status, JSON.parse(r.body)]).toEqual([
+        status,
+        { error: expect.objectContaining({ code, message: expect.any(String) }) },
+      ]);
+    }
+  });
+
+  it('passes close codes and reasons both ways, and a dropped provider as 1014', async () => {
+    const auth = { headers: { authorization: `Bearer ${alice}` } };
+    const a = await openRealtime(stack!.url, PATH, auth);
+    const upA = rt.sessions.at(-1)!;
+    a.ws.close(4001, 'client says bye');
+    await eventually(() => expect(upA.closed).toEqual({ code: 4001, reason: 'client says bye' }));
+
+    const b = await openRealtime(stack!.url, PATH, auth);
+    b.ws.send(JSON.stringify({ type: 'test.close', code: 4002, reason: 'provider says bye' }));
+    expect(await b.closed).toEqual({ code: 4002, reason: 'provider says bye' });
+
+    const c = await openRealtime(stack!.url, PATH, auth);
+    c.ws.send(JSON.stringify({ type: 'test.drop' }));
+    expect((await c.closed).code).toBe(1014);
+
+    const d = await openRealtime(stack!.url, PATH, auth);
+    const upD = rt.sessions.at(-1)!;
+    d.ws.terminate(); // the client vanishes: the provider's socket is closed too
+    await eventually(() => expect(upD.closed?.code).toBe(1001));
+  });
+
+  it('applies back-pressure: a client that does not read pauses the provider', async () => {
+    const c = await openRealtime(stack!.url, PATH, {
+      headers: { authorization: `Bearer ${alice}` },
+    });
+    await c.next('session.created');
+    const up = rt.sessions.at(-1)!;
+    const count = 512;
+    const size = 64 * 1024; // 32 MiB in all, against a 256 KiB cap
+    c.ws.pause();
+    c.ws.send(JSON.stringify({ type: 'test.flood', count, size }));
+    // The proxy stopped reading: what it did not take waits in the double's own send buffer.
+    await eventually(() => expect(up.socket.bufferedAmount).toBeGreaterThan(16 * 1024 * 1024));
+    c.ws.resume();
+    await eventually(
+      () => expect(c.received.filter((m) => m.isBinary)).toHaveLength(count),
+      30_000,
+    );
+    expect(c.received.filter((m) => m.isBinary).every((m, i) => m.data[0] === i % 256)).toBe(true);
+    c.ws.close();
+    await c.closed;
+  });
+
+  it('writes one access line per session, and no key in any log line', async () => {
+    const c = await openRealtime(stack!.url, PATH, {
+      headers: { authorization: `Bearer ${alice}` },
+    });
+    await c.next('session.created');
+    c.ws.send('ping-text');
+    await eventually(() => expect(c.received).toHaveLength(2));
+    c.ws.close(1000);
+    await c.closed;
+    const reqId = await eventually(() => {
+      const lines = stack!.app.logs.filter((l) => l.includes('"realtime session"'));
+      const last = JSON.parse(lines.at(-1)!) as Record<string, unknown>;
+      expect(last).toMatchObject({
+        status: 101,
+        path: '/v1/realtime',
+        caller: 'rt-alice',
+        provider: 'openai',
+        model: 'gpt-realtime',
+        keySource: 'user',
+        keyHint: hint(KEYS.alice),
+        framesIn: 1,
+        bytesIn: 9,
+        framesOut: 2,
+        endedBy: 'client',
+        clientCloseCode: 1000,
+      });
+      return last.reqId;
+    });
+    expect(stack!.app.logs.filter((l) => l.includes(String(reqId)))).toHaveLength(1);
+    const logs = stack!.app.logs.join('\n');
+    for (const key of Object.values(KEYS)) expect(logs).not.toContain(key);
+    expect(logs).not.toContain(alice);
+  });
+});
