@@ -1,4 +1,7 @@
+import OpenAI from 'openai';
+import { OpenAIRealtimeWS } from 'openai/realtime/ws';
 import { randomBytes } from 'node:crypto';
+import { Client } from 'pg';
 import { UsageRecorder } from '../../src/usage/usage.recorder';
 import { eventually } from '../helpers/eventually';
 import { ApiClient } from '../helpers/http';
@@ -6,6 +9,7 @@ import { STORE_MODES, testJwt } from '../helpers/modes';
 import { openRealtime, refusedHandshake } from '../helpers/realtime-client';
 import { type RealtimeDouble, startRealtimeDouble, USAGE } from '../helpers/realtime-double';
 import { startStack, type Stack } from '../helpers/start-stack';
+import { startTlsFront } from '../helpers/tls-front';
 
 const KEYS = {
   alice: 'sk-alice-realtime-key-0001',
@@ -66,6 +70,42 @@ describe.each(STORE_MODES)('realtime WebSocket pass-through: $name', (mode) => {
     expect((await c.next('session.created')).session).toMatchObject({ model: 'gpt-realtime' });
     c.ws.close(1000, 'done');
     await c.closed;
+  });
+
+  it("serves the official openai SDK's realtime WebSocket client pointed at the proxy", async () => {
+    // The SDK always dials wss://: a TLS front stands where a deployment's ingress would.
+    const tls = await startTlsFront(stack!.url);
+    try {
+      const client = new OpenAI({ apiKey: alice, baseURL: `${tls.url}/v1` });
+      const rtws = new OpenAIRealtimeWS(
+        { model: 'openai/gpt-realtime', options: { ca: tls.ca } },
+        client,
+      );
+      const types: string[] = [];
+      const done = new Promise<unknown>((resolve, reject) => {
+        rtws.on('event', (e) => types.push(e.type));
+        rtws.on('response.done', resolve);
+        rtws.on('error', reject);
+      });
+      await new Promise((resolve) => rtws.socket.once('open', resolve));
+      rtws.send({ type: 'session.update', session: { type: 'realtime', instructions: 'hi' } });
+      rtws.send({ type: 'response.create' });
+      expect(await done).toMatchObject({ response: { usage: USAGE } });
+      expect(types).toEqual([
+        'session.created',
+        'session.updated',
+        'response.created',
+        'response.output_text.delta',
+        'response.output_text.delta',
+        'response.output_text.delta',
+        'response.done',
+      ]);
+      expect(rt.sessions.at(-1)!.key).toBe(KEYS.alice);
+      expect(JSON.stringify(rt.sessions.at(-1)!.headers)).not.toContain(alice);
+      rtws.close();
+    } finally {
+      await tls.close();
+    }
   });
 
   it('relays text and binary messages in order and byte for byte, and pings both ways', async () => {
@@ -279,5 +319,28 @@ describe.each(STORE_MODES)('realtime WebSocket pass-through: $name', (mode) => {
     const logs = stack!.app.logs.join('\n');
     for (const key of Object.values(KEYS)) expect(logs).not.toContain(key);
     expect(logs).not.toContain(alice);
+    const metrics = await fetch(`${stack!.url}/metrics`).then((r) => r.text());
+    for (const key of Object.values(KEYS)) expect(metrics).not.toContain(key);
   });
+
+  if (mode.vault)
+    it('leaves no raw key in any database row (Vault mode)', async () => {
+      await stack!.app.app.get(UsageRecorder).flush();
+      const db = new Client({ connectionString: stack!.env.DATABASE_URL });
+      await db.connect();
+      try {
+        const tables = await db.query<{ name: string }>(
+          `SELECT table_name AS name FROM information_schema.tables WHERE table_schema = 'public'`,
+        );
+        let text = '';
+        for (const { name } of tables.rows)
+          text += (await db.query(`SELECT t::text AS row FROM "${name}" t`)).rows
+            .map((r: { row: string }) => r.row)
+            .join('\n');
+        expect(text).toContain('rt-alice'); // the rows are there
+        for (const key of Object.values(KEYS)) expect(text).not.toContain(key);
+      } finally {
+        await db.end();
+      }
+    });
 });
