@@ -201,6 +201,17 @@ describe.each(STORE_MODES)('realtime WebSocket pass-through: $name', (mode) => {
     await c.closed;
   });
 
+  it('opens declared native paths under /proxy/{provider}/ too', async () => {
+    const c = await openRealtime(stack!.url, '/proxy/openai/v1/realtime?model=gpt-realtime', {
+      protocols: [`openai-insecure-api-key.${alice}`],
+    });
+    expect(rt.sessions.at(-1)!.url).toBe('/v1/realtime?model=gpt-realtime');
+    expect(rt.sessions.at(-1)!.headers['sec-websocket-protocol']).toBeUndefined();
+    await c.next('session.created');
+    c.ws.close();
+    await c.closed;
+  });
+
   it('fails over to the next key when the provider refuses the handshake', async () => {
     const before = rt.sessions.length;
     const c = await openRealtime(stack!.url, PATH, { headers: { authorization: `Bearer ${bob}` } });
