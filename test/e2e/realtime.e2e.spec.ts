@@ -1,6 +1,7 @@
 import OpenAI from 'openai';
 import { OpenAIRealtimeWS } from 'openai/realtime/ws';
 import { randomBytes } from 'node:crypto';
+import { request } from 'node:http';
 import { Client } from 'pg';
 import { UsageRecorder } from '../../src/usage/usage.recorder';
 import { eventually } from '../helpers/eventually';
@@ -253,6 +254,37 @@ describe.each(STORE_MODES)('realtime WebSocket pass-through: $name', (mode) => {
         { error: expect.objectContaining({ code, message: expect.any(String) }) },
       ]);
     }
+  });
+
+  it('answers an Upgrade that is not a WebSocket (h2c) with 400 naming the fix', async () => {
+    const answer = await new Promise<{ status: number; body: string }>((resolve, reject) => {
+      const req = request(`${stack!.url}/v1/chat/completions`, {
+        headers: { connection: 'Upgrade, HTTP2-Settings', upgrade: 'h2c', 'http2-settings': '' },
+      });
+      req.on('response', (res) => {
+        let body = '';
+        res.on('data', (c: Buffer) => (body += c.toString()));
+        res.on('end', () => resolve({ status: res.statusCode!, body }));
+      });
+      req.on('error', reject);
+      req.end();
+    });
+    expect(answer.status).toBe(400);
+    expect(JSON.parse(answer.body)).toMatchObject({
+      error: { code: 'validation_failed', message: expect.stringContaining('without Upgrade') },
+    });
+  });
+
+  it('closes a session whose message is larger than WS_MAX_BUFFERED_BYTES with 1009', async () => {
+    const c = await openRealtime(stack!.url, PATH, {
+      headers: { authorization: `Bearer ${alice}` },
+    });
+    await c.next('session.created');
+    const up = rt.sessions.at(-1)!;
+    c.ws.send(Buffer.alloc(300 * 1024), { binary: true }); // the cap is 256 KiB
+    expect((await c.closed).code).toBe(1009);
+    await eventually(() => expect(up.closed?.code).toBe(1009));
+    expect(up.received).toHaveLength(0);
   });
 
   it('passes close codes and reasons both ways, and a dropped provider as 1014', async () => {
