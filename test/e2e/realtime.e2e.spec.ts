@@ -17,6 +17,7 @@ const KEYS = {
   bobBad: 'sk-bob-realtime-rejected-0002',
   bobGood: 'sk-bob-realtime-second-0003',
   carol: 'sk-carol-realtime-key-0004',
+  daveBad: 'sk-dave-realtime-rejected-0005',
 };
 const hint = (key: string) => `…${key.slice(-4)}`;
 const PATH = '/v1/realtime?model=openai/gpt-realtime';
@@ -220,6 +221,24 @@ describe.each(STORE_MODES)('realtime WebSocket pass-through: $name', (mode) => {
     expect(rt.sessions.at(-1)!.key).toBe(KEYS.bobGood);
     c.ws.close();
     await c.closed;
+  });
+
+  it("names a rejected key by its hint, with the provider's answer scrubbed of it", async () => {
+    const dave = testJwt('rt-dave');
+    const saved = await new ApiClient(stack!.url, dave).post('/api/user/api-keys', {
+      provider: 'openai',
+      keyName: 'only',
+      apiKey: KEYS.daveBad,
+    });
+    expect(saved.status).toBe(201);
+    rt.rejectKeys.add(KEYS.daveBad);
+    const r = await refusedHandshake(stack!.url, PATH, {
+      headers: { authorization: `Bearer ${dave}` },
+    });
+    expect(r.status).toBe(401);
+    expect(JSON.parse(r.body)).toMatchObject({ error: { code: 'provider_key_rejected' } });
+    expect(r.body).toContain(`refused key ${hint(KEYS.daveBad)}`); // the provider's words, scrubbed
+    expect(r.body).not.toContain(KEYS.daveBad);
   });
 
   it('refuses before the upgrade, in the OpenAI envelope, saying what to fix', async () => {
