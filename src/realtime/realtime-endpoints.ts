@@ -12,6 +12,9 @@ import { RealtimeSession, type SessionStats } from './realtime-session';
 import { type Accepted, newExchange, RealtimeService } from './realtime.service';
 import { acceptedProtocol } from './subprotocols';
 
+/** A handshake key is 16 random bytes in base64 (RFC 6455 §4.1). */
+const HANDSHAKE_KEY = /^[+/0-9A-Za-z]{22}==$/;
+
 /** What a session's access line says besides its stats. */
 interface SessionLine {
   status: number;
@@ -77,6 +80,18 @@ export class RealtimeEndpoints implements OnModuleDestroy {
       throw new AppError(
         'validation_failed',
         `Only WebSocket upgrades are taken (got Upgrade: ${String(req.headers.upgrade)}); send HTTP/1.1 requests without Upgrade`,
+      );
+    // Checked before a provider is dialled: ws would refuse a bad handshake only afterwards.
+    const key = req.headers['sec-websocket-key'];
+    if (
+      req.method !== 'GET' ||
+      !key ||
+      !HANDSHAKE_KEY.test(key) ||
+      req.headers['sec-websocket-version'] !== '13'
+    )
+      throw new AppError(
+        'validation_failed',
+        'Not a valid WebSocket handshake: send GET with Sec-WebSocket-Key and Sec-WebSocket-Version: 13',
       );
     if (this.closing)
       throw new AppError('upstream_unavailable', 'This replica is shutting down: reconnect', {

@@ -60,6 +60,32 @@ describe.each(STORE_MODES)('realtime relay: $name', (mode) => {
     await c.closed;
   });
 
+  it('refuses a malformed WebSocket handshake with 400 before dialling the provider', async () => {
+    const before = rt.sessions.length;
+    const answer = await new Promise<{ status: number; body: string }>((resolve, reject) => {
+      const req = request(`${stack!.url}${PATH}`, {
+        headers: {
+          connection: 'Upgrade',
+          upgrade: 'websocket',
+          authorization: `Bearer ${alice}`,
+          'sec-websocket-version': '13',
+        },
+      });
+      req.on('response', (res) => {
+        let body = '';
+        res.on('data', (c: Buffer) => (body += c.toString()));
+        res.on('end', () => resolve({ status: res.statusCode!, body }));
+      });
+      req.on('error', reject);
+      req.end();
+    });
+    expect(answer.status).toBe(400);
+    expect(JSON.parse(answer.body)).toMatchObject({
+      error: { code: 'validation_failed', message: expect.stringContaining('Sec-WebSocket-Key') },
+    });
+    expect(rt.sessions.length).toBe(before);
+  });
+
   it('answers an Upgrade that is not a WebSocket (h2c) with 400 naming the fix', async () => {
     const answer = await new Promise<{ status: number; body: string }>((resolve, reject) => {
       const req = request(`${stack!.url}/v1/chat/completions`, {
