@@ -14,8 +14,9 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
 import { latency, load, streaming, summarise, throughput } from './lib/measure.mjs';
 import { assertAlive, onExit, rssMiB, stopAll } from './lib/processes.mjs';
+import { holdSessions, measureRealtime, summariseRealtime } from './lib/realtime.mjs';
 import { render } from './lib/report.mjs';
-import { ROOT, TARGETS, byokTarget, startDouble } from './lib/targets.mjs';
+import { PROVIDER_KEY, ROOT, TARGETS, byokTarget, startDouble } from './lib/targets.mjs';
 import { startUsageMicro } from './lib/usage-micro.mjs';
 
 const { values: args } = parseArgs({
@@ -52,6 +53,11 @@ const params = {
   stream: { chunks: 10, chunkDelayMs: 5 },
   streaming: quick ? { rounds: 1, warmup: 3, streams: 15 } : { rounds: 4, warmup: 20, streams: 50 },
   rss: quick ? undefined : { first: 10_000, total: 100_000, connections: 32 },
+  // realtime: per round, sessions set up one by one and round trips on one session; then
+  // `concurrent` sessions held at once (byok-proxy's first row only)
+  realtime: quick
+    ? { rounds: 1, warmup: 10, sessions: 30, messages: 200, concurrent: 200 }
+    : { rounds: 3, warmup: 30, sessions: 100, messages: 1000, concurrent: 200 },
   // the in-process usage/limits micro-benchmark: per user (limits unset / set)
   micro: { iterations: 20_000, warmup: 2_000 },
   logLevels: (args['log-levels'] ?? (quick ? 'warn' : 'warn,info')).split(','),
@@ -251,6 +257,44 @@ async function runMicro(m) {
   }
 }
 
+/** Realtime against the first byok-proxy row; the result goes in the report's own section. */
+let realtime;
+async function runRealtime() {
+  const row = live().find((r) => r.entry.byok);
+  if (!row) return;
+  const P = params.realtime;
+  realtime = { label: row.entry.label, params: P };
+  const ws = (origin) => origin.replace(/^http/, 'ws');
+  const direct = {
+    url: `${ws(ctx.double.origin)}/v1/realtime?model=gpt-realtime`,
+    headers: { authorization: `Bearer ${PROVIDER_KEY}` },
+  };
+  const byok = {
+    url: `${ws(row.target.origin)}/v1/realtime?model=openai/gpt-realtime`,
+    headers: { authorization: row.target.headers.authorization },
+  };
+  log(`realtime: ${P.rounds} rounds, then ${P.concurrent} sessions held on ${row.entry.label}`);
+  try {
+    const raw = { direct: { setup: [], rtt: [] }, byok: { setup: [], rtt: [] } };
+    for (let round = 0; round < P.rounds; round++)
+      for (const which of round % 2 ? ['byok', 'direct'] : ['direct', 'byok']) {
+        const r = await measureRealtime(which === 'byok' ? byok : direct, P);
+        raw[which].setup.push(...r.setup);
+        raw[which].rtt.push(...r.rtt);
+      }
+    realtime.direct = summariseRealtime(raw.direct);
+    realtime.byok = summariseRealtime(raw.byok);
+    const rssBefore = await settledRss(row);
+    const release = await holdSessions(byok, P.concurrent);
+    const rssHeld = await settledRss(row);
+    await release();
+    realtime.held = { count: P.concurrent, rssBefore, rssHeld };
+  } catch (e) {
+    realtime.error = e.message;
+    log(`realtime FAILED: ${e.message}`);
+  }
+}
+
 async function main() {
   if (plan.some((p) => p.byok) || micro) ensureBuilt();
   log(
@@ -316,6 +360,8 @@ async function main() {
     row.lag.push(...r.lag);
   });
 
+  await runRealtime();
+
   for (const row of live()) row.result.rss.end = rss(row);
   // Start-up on an existing DATA_DIR (or database): each byok-proxy stopped and started again.
   for (const row of live().filter((r) => r.target.restart)) {
@@ -361,9 +407,15 @@ try {
 }
 
 const results = rows.map((r) => r.result);
-failed ||= results.some((r) => r.error || r.restartError) || !!micro?.error;
+failed ||= results.some((r) => r.error || r.restartError) || !!micro?.error || !!realtime?.error;
 if (results.some((r) => r.latency) || micro?.modes) {
-  const run = { meta: meta(), params, results, ...(micro ? { micro } : {}) };
+  const run = {
+    meta: meta(),
+    params,
+    results,
+    ...(micro ? { micro } : {}),
+    ...(realtime ? { realtime } : {}),
+  };
   const md = render(run);
   process.stdout.write(`\n${md}\n`);
   const out = resolve(args.out);

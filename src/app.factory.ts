@@ -12,7 +12,7 @@ import { MAX_PARAM_LENGTH, routerErrors } from './common/http/router-errors';
 import { HttpErrorFilter } from './common/filters/http-error.filter';
 import { RouteMethods } from './common/routes/route-methods';
 import { clientErrors } from './common/http/client-errors';
-import { type FrontRoute, frontServer } from './common/http/front-server';
+import { type FrontRoute, type FrontUpgrade, frontServer } from './common/http/front-server';
 import { requestDecoding } from './common/http/request-encoding';
 import { requestId } from './common/http/request-id';
 import { accessLog, stdoutDestination } from './common/logging';
@@ -22,6 +22,7 @@ import { openDatabase } from './database/data-source';
 import type { EmbeddedPostgres } from './database/embedded-postgres';
 import { setupSwagger } from './openapi';
 import { ProxyEndpoints } from './proxy/proxy-endpoints';
+import { RealtimeEndpoints } from './realtime/realtime-endpoints';
 
 export interface CreateAppOptions {
   logDestination?: DestinationStream;
@@ -41,10 +42,15 @@ export async function createApp(
   if (usesDataDir(config) && !opts.embedded) secureDataDir(config.dataDir);
   const database = await openDatabase(config, { embedded: opts.embedded });
   const logDestination = opts.logDestination ?? stdoutDestination();
-  // /v1 and /proxy are taken by the proxy before Fastify sees them (ProxyEndpoints).
-  const front: { proxy?: FrontRoute } = {};
+  // /v1 and /proxy are taken by the proxy before Fastify sees them (ProxyEndpoints), and
+  // WebSocket upgrades by RealtimeEndpoints.
+  const front: { proxy?: FrontRoute; upgrade?: FrontUpgrade } = {};
   const adapter = new FastifyAdapter({
-    serverFactory: frontServer(accessLog(config, logDestination), () => front.proxy),
+    serverFactory: frontServer(
+      accessLog(config, logDestination),
+      () => front.proxy,
+      () => front.upgrade,
+    ),
     bodyLimit: config.upstream.bodyLimit,
     genReqId: requestId,
     trustProxy: false,
@@ -61,6 +67,8 @@ export async function createApp(
   app.useLogger(app.get(Logger));
   const proxy = app.get(ProxyEndpoints);
   front.proxy = (req, res) => proxy.take(req, res);
+  const realtime = app.get(RealtimeEndpoints);
+  front.upgrade = (req, socket, head) => realtime.take(req, socket, head);
   // Before app.init() registers the routes: the /api routes' methods, for 405 with Allow.
   app.useGlobalFilters(new HttpErrorFilter(RouteMethods.track(app.getHttpAdapter().getInstance())));
   // /api JSON bodies: Fastify's parser behind a nesting-depth limit (the proxy routes keep

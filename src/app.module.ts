@@ -17,6 +17,7 @@ import { MetricsEndpointModule } from './metrics/metrics.module';
 import { AdminModule } from './admin/admin.module';
 import { ProxyModule } from './proxy/proxy.module';
 import { ProvidersModule } from './providers/providers.module';
+import { RealtimeModule } from './realtime/realtime.module';
 import { TokensModule } from './tokens/tokens.module';
 import { WebModule } from './web/web.module';
 
@@ -46,6 +47,7 @@ export class AppModule {
         HealthModule,
         MetricsEndpointModule.forRoot(config),
         ProxyModule,
+        RealtimeModule,
         WebModule,
       ],
       providers: [{ provide: APP_GUARD, useExisting: AuthGuard }],

@@ -5,10 +5,12 @@
 //
 //   node bench/servers/double.mjs --port 0 --key sk-bench-… --chunks 10 --chunk-delay-ms 5
 //
+// A WebSocket upgrade (realtime) with the key is an echo session: every message comes back as is.
 // Body with `"stream":true` → SSE: the first chunk goes out with the headers, then one chunk
 // every --chunk-delay-ms, then `data: [DONE]`. Prints `{"port":N}` on stdout once listening.
 import { createServer } from 'node:http';
 import { parseArgs } from 'node:util';
+import { WebSocketServer } from 'ws';
 
 const { values: opts } = parseArgs({
   options: {
@@ -115,6 +117,14 @@ const server = createServer({ keepAliveTimeout: 120_000, noDelay: true }, (req, 
     res.writeHead(200, jsonHeaders);
     res.end(completion);
   });
+});
+const wss = new WebSocketServer({ noServer: true, perMessageDeflate: false });
+server.on('upgrade', (req, socket, head) => {
+  if (req.headers.authorization !== expectedAuth)
+    return socket.end('HTTP/1.1 401 Unauthorized\r\ncontent-length: 0\r\n\r\n');
+  wss.handleUpgrade(req, socket, head, (ws) =>
+    ws.on('message', (data, isBinary) => ws.send(data, { binary: isBinary })),
+  );
 });
 server.headersTimeout = 0;
 server.requestTimeout = 0;

@@ -83,6 +83,8 @@ export interface AppConfig {
     /** CUSTOM_BASE_URL_ALLOWLIST: host patterns and CIDRs a key's own base URL may use. */
     customBaseUrlAllowlist: string[];
   };
+  /** Realtime WebSocket sessions (WS_*). */
+  realtime: { idleTimeoutMs: number; maxSessionMs: number; maxBufferedBytes: number };
 }
 
 export class ConfigError extends Error {
@@ -213,6 +215,11 @@ export function loadConfig(env: Record<string, string | undefined>): AppConfig {
         .split(',')
         .map((s) => s.trim())
         .filter(Boolean),
+    },
+    realtime: {
+      idleTimeoutMs: e.WS_IDLE_TIMEOUT_MS,
+      maxSessionMs: e.WS_MAX_SESSION_MS,
+      maxBufferedBytes: e.WS_MAX_BUFFERED_BYTES,
     },
   };
 }

@@ -115,4 +115,11 @@ export class EnvSchema {
   /** Host patterns (`vllm.internal`, `*.corp.example`) and CIDRs a key's own base URL may use. */
   @IsOptional() @IsString() CUSTOM_BASE_URL_ALLOWLIST?: string;
   @IsOptional() @Transform(toInt) @IsInt() @Min(1024) PROXY_BODY_LIMIT = 20 * 1024 * 1024;
+
+  /** Realtime (WebSocket) sessions: closed after this long without a message either way. */
+  @IsOptional() @Transform(toInt) @IsInt() @Min(1000) WS_IDLE_TIMEOUT_MS = 300_000;
+  /** ... and after this long in all. */
+  @IsOptional() @Transform(toInt) @IsInt() @Min(1000) WS_MAX_SESSION_MS = 3_600_000;
+  /** Bytes a session may hold unsent per direction before it is closed (1013). */
+  @IsOptional() @Transform(toInt) @IsInt() @Min(65536) WS_MAX_BUFFERED_BYTES = 4 * 1024 * 1024;
 }

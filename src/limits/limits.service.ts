@@ -116,6 +116,26 @@ export class LimitsService {
     if (entries.length) await this.counters.add(entries);
   }
 
+  /**
+   * Empty reservations in the current token and budget windows of the caller and of a key, for
+   * usage reported long after admission (each response of a realtime session): settling them to
+   * what was used charges it to the windows of the moment it was used.
+   */
+  async charges(sub: string, key?: LimitedKey): Promise<Reservation[]> {
+    const now = Date.now();
+    const scopes: [string, Limits][] = [[`u:${sub}`, await this.userLimits(sub)]];
+    if (key?.keyId && key.limits) scopes.push([`k:${key.keyId}`, key.limits]);
+    return scopes.flatMap(([scope, limits]) => {
+      const entries = (['tpm', 'tpd', 'budget'] as const)
+        .filter((kind) => limitOf(limits, kind) !== null)
+        .map((kind) => {
+          const { key: k, ttlMs } = this.entry(scope, kind, now, 0);
+          return { key: k, ttlMs, budget: kind === 'budget' };
+        });
+      return entries.length ? [{ tokens: 0, costMicros: 0, entries }] : [];
+    });
+  }
+
   /** A user's limits: cached, and kept serving while the database is away (KEY_STALE_MAX_MS). */
   userLimits(sub: string): Promise<Limits> {
     return this.users

@@ -3,7 +3,7 @@ import { ERROR_STATUS } from '../common/errors/error-codes';
 /**
  * Every value `gen_ai_operation_name` (and a usage row's `operation`) can take: OpenTelemetry
  * GenAI operation names where one exists (chat, text_completion, embeddings, generate_content),
- * a few of our own for the other well-known endpoints, and `other` for everything else. Request
+ * a few of our own for the other well-known endpoints (`realtime`: a WebSocket session's responses), and `other` for everything else. Request
  * paths are chosen by callers, so they never become a label value themselves.
  */
 export const GENAI_OPERATIONS = [
@@ -15,6 +15,7 @@ export const GENAI_OPERATIONS = [
   'images',
   'audio',
   'moderations',
+  'realtime',
   'other',
 ] as const;
 

@@ -5,6 +5,7 @@ import { parseConfigYaml } from '../config/yaml';
 import { SecretValue } from '../common/secret-value';
 import { KIND_PARAMS, paramNamesOf } from './key-params';
 import type { ProviderAuth, ProviderRecord } from './provider.schema';
+import { readRealtime } from './realtime-field';
 import { placeholdersOf, standInOf } from './url-template';
 
 const ID = /^[a-z0-9][a-z0-9_-]*$/;
@@ -15,7 +16,7 @@ const PATH_PREFIX = /^(\/[A-Za-z0-9._~!$&'()*+,;=:@-]+)*\/?$/;
 const VERIFY_PATH = /^\/(?!\/)[^\s\0\\#]*$/;
 const DOT_SEGMENT = /\/\.\.?(\/|\?|$)/;
 const FIELDS = new Set(
-  'id name baseUrl openaiPrefix auth headers envKey envFallback verify signingService tokenUrl keyBaseUrl encodedSlashes'.split(
+  'id name baseUrl openaiPrefix auth headers envKey envFallback verify signingService tokenUrl keyBaseUrl encodedSlashes realtime'.split(
     ' ',
   ),
 );
@@ -213,6 +214,7 @@ function toRecord(raw: Raw, problems: string[], source: string): ProviderRecord 
       ...(typeof verifyBase === 'string' ? { baseUrl: verifyBase.replace(/\/+$/, '') } : {}),
     };
   }
+  const realtime = readRealtime(raw.realtime, fail);
   if (problems.length > before || !baseUrl || openaiPrefix === undefined || !verify)
     return undefined;
   return {
@@ -229,6 +231,7 @@ function toRecord(raw: Raw, problems: string[], source: string): ProviderRecord 
     encodedSlashes: !!encodedSlashes,
     ...(kind.auth === 'sigv4' ? { signingService: signingService as string } : {}),
     ...(tokenUrl ? { tokenUrl } : {}),
+    ...(realtime ? { realtime } : {}),
   };
 }
 

@@ -1,3 +1,5 @@
+import type { RealtimeSpec } from './realtime-field';
+
 /**
  * How a provider takes its credential (the credential kind):
  * - `bearer`, `x-api-key`, `api-key`: one key in one header (`Authorization: Bearer`, …);
@@ -44,4 +46,6 @@ export interface ProviderRecord {
    * `.`, `..` and empty segments, so an encoded slash cannot climb out of the base path.
    */
   encodedSlashes: boolean;
+  /** The native paths that may be upgraded to a WebSocket (realtime APIs); none when unset. */
+  realtime?: RealtimeSpec;
 }

@@ -24,5 +24,6 @@ import { TargetFinder } from './target-finder';
     UsageModule,
   ],
   providers: [ProxyEndpoints, ProxyService, TargetFinder, Admission, ResponseRelay, ModelsLister],
+  exports: [TargetFinder, Admission],
 })
 export class ProxyModule {}

@@ -1,7 +1,6 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Authenticator } from '../auth/authenticator';
-import type { Caller } from '../auth/caller';
 import { AppError } from '../common/errors/app-error';
 import { toAppError } from '../common/errors/to-app-error';
 import { openAiErrorBody } from '../common/filters/http-error.filter';
@@ -11,7 +10,6 @@ import { APP_CONFIG, type AppConfig } from '../config/app-config';
 import { KeyHealth } from '../keys/key-health';
 import { type KeyCandidate, KeyResolver, readSecret } from '../keys/key-resolver';
 import { type Exceeded, LimitsService, rateLimited } from '../limits/limits.service';
-import { keyExample } from '../providers/key-params';
 import type { ProviderRecord } from '../providers/provider.schema';
 import { buildUpstreamHeaders } from '../upstream/upstream-headers';
 import { UpstreamClient, type UpstreamResponse } from '../upstream/upstream.client';
@@ -19,6 +17,7 @@ import { UsageRecorder } from '../usage/usage.recorder';
 import { type Exchange, type ExchangeOutcome, usageEventOf } from './exchange';
 import { scrubText, secretsOf, type TriedKey } from './key-scrubber';
 import { Admission } from './admission';
+import { checkScope, keyMissing, keyRejected } from './refusals';
 import { ModelsLister } from './models-lister';
 import { readProxyBody } from './proxy-body';
 import type { ProxyRequest, ProxyTarget } from './proxy-target';
@@ -84,14 +83,14 @@ export class ProxyService {
       ex.target = target;
       access.provider = target.provider.id;
       access.model = target.model;
-      this.checkScope(caller, target.provider);
+      checkScope(caller, target.provider);
       if (target.listModels) {
         await this.limits.admitUser(caller.sub);
         return await this.models.list(caller, req, res, ex);
       }
       await this.admission.admitCaller(ex, caller, target);
       const candidates = await this.resolver.resolve(caller, target.provider.id);
-      if (!candidates.length) throw this.keyMissing(target.provider);
+      if (!candidates.length) throw keyMissing(target.provider);
       outcome = await this.forward(req, res, ex, target, candidates, access);
     } catch (e) {
       outcome = this.fail(res, ex, e, access);
@@ -159,7 +158,7 @@ export class ProxyService {
       return this.relay.relay(res, up, ex, tried, abort, access);
     }
     if (limited) throw rateLimited(limited);
-    throw this.keyMissing(target.provider);
+    throw keyMissing(target.provider);
   }
 
   private async rejected(
@@ -169,34 +168,7 @@ export class ProxyService {
     tried: TriedKey[],
   ): Promise<AppError> {
     const said = scrubText(await readLimited(up, ERROR_BODY_LIMIT), secretsOf(tried));
-    const which =
-      candidate.source === 'env'
-        ? `the operator's ${candidate.keyName} (${candidate.hint})`
-        : `your ${candidate.source === 'org' ? "organisation's " : ''}stored key "${candidate.keyName}" (${candidate.hint})`;
-    const fix =
-      candidate.source === 'env'
-        ? 'ask the operator to check it, or add your own key with POST /api/user/api-keys'
-        : `check it, or rotate it with POST /api/${candidate.source}/api-keys/${candidate.keyId}/rotate`;
-    return new AppError(
-      'provider_key_rejected',
-      `${provider.name} rejected ${which} with HTTP ${up.statusCode}: ${fix}. ${provider.name} said: ${said.slice(0, 500)}`,
-      { status: up.statusCode },
-    );
-  }
-
-  private checkScope(caller: Caller, provider: ProviderRecord): void {
-    if (caller.providers && !caller.providers.includes(provider.id))
-      throw new AppError(
-        'forbidden',
-        `This access token may only use ${caller.providers.join(', ')}, not ${provider.id}`,
-      );
-  }
-
-  private keyMissing(provider: ProviderRecord): AppError {
-    return new AppError(
-      'provider_key_missing',
-      `No ${provider.name} key: you have none${provider.envFallback ? ' and the operator has set no fallback key' : ` and ${provider.id} allows no operator fallback key`}. Add yours with POST /api/user/api-keys: curl -X POST <proxy>/api/user/api-keys -H "authorization: Bearer <JWT>" -H "content-type: application/json" -d '${keyExample(provider)}'`,
-    );
+    return keyRejected(provider, candidate, up.statusCode, said);
   }
 
   /** Answers a failed exchange in the OpenAI shape, unless the client is gone or already answered. */

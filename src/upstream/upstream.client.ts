@@ -66,19 +66,10 @@ export class UpstreamClient implements OnApplicationShutdown {
    * upstream_unavailable; an abort through `signal` rethrows the AbortError as it is.
    */
   async send(r: UpstreamRequest): Promise<UpstreamResponse> {
-    const params = r.params ?? {};
-    const outbound: OutboundRequest = {
-      method: r.method,
-      url: hasKeyUrl(r.provider) ? keyUrl(r.url, r.provider, params) : r.url,
-      headers: { ...r.headers },
-      body: r.body,
-    };
-    // An IP literal connects without a lookup: its address is checked here instead.
-    if (r.provider.keyBaseUrl) await this.customBaseUrls.checkLiteral(outbound.url);
     const timeout = r.timeoutMs ?? this.config.upstream.timeoutMs;
     const dispatcher = r.provider.keyBaseUrl ? this.customAgent : this.agent;
     try {
-      await applyProviderAuth(outbound, r.provider, r.key, params, this.auth);
+      const outbound = await this.authorized(r);
       const url = new URL(outbound.url);
       return await dispatcher.request({
         origin: url.origin,
@@ -99,6 +90,25 @@ export class UpstreamClient implements OnApplicationShutdown {
           : `${r.provider.name} could not be reached (${reason}); ${then}`,
       );
     }
+  }
+
+  /**
+   * The request as it leaves: the key's URL parameters filled in, a custom base URL's literal
+   * address checked, and the provider's credential applied. Only for a caller that hands it
+   * straight to a socket (send, and UpstreamSockets for WebSocket handshakes).
+   */
+  async authorized(r: UpstreamRequest): Promise<OutboundRequest> {
+    const params = r.params ?? {};
+    const outbound: OutboundRequest = {
+      method: r.method,
+      url: hasKeyUrl(r.provider) ? keyUrl(r.url, r.provider, params) : r.url,
+      headers: { ...r.headers },
+      body: r.body,
+    };
+    // An IP literal connects without a lookup: its address is checked here instead.
+    if (r.provider.keyBaseUrl) await this.customBaseUrls.checkLiteral(outbound.url);
+    await applyProviderAuth(outbound, r.provider, r.key, params, this.auth);
+    return outbound;
   }
 
   async onApplicationShutdown(): Promise<void> {

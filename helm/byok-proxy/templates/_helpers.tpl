@@ -112,6 +112,9 @@ runs before the ConfigMap exists at pre-install, and validates the same configur
   "UPSTREAM_CONNECT_TIMEOUT_MS" (toString (int $c.upstreamConnectTimeoutMs))
   "UPSTREAM_TIMEOUT_MS" (toString (int $c.upstreamTimeoutMs))
   "PROXY_BODY_LIMIT" (toString (int $c.proxyBodyLimit))
+  "WS_IDLE_TIMEOUT_MS" (toString (int $c.wsIdleTimeoutMs))
+  "WS_MAX_SESSION_MS" (toString (int $c.wsMaxSessionMs))
+  "WS_MAX_BUFFERED_BYTES" (toString (int $c.wsMaxBufferedBytes))
   "AUTH_ORG_CLAIM" .Values.auth.orgClaim
   "AUTH_ORG_ROLE_CLAIM" .Values.auth.orgRoleClaim
   "AUTH_ORG_ADMIN_VALUE" .Values.auth.orgAdminValue
