@@ -60,6 +60,8 @@ export function drawChart(
     [days, ...series.map((s) => s.values)],
     figure,
   );
+  // The legend is a key to the picture (the figure's label says it all), not a data table.
+  figure.querySelector('.u-legend')?.setAttribute('role', 'presentation');
   if (!resizing) {
     resizing = true;
     addEventListener('resize', () => current?.setSize({ width: width(), height: 260 }));
