@@ -323,14 +323,15 @@ test('charts daily usage per provider, or for one key, over a chosen range', asy
   await chart.getByText('Cerebras 2, Groq 1 in total.').waitFor();
   await chart.locator('.u-legend').getByText('Groq').waitFor();
 
-  await page.getByLabel('Show').selectOption('cost');
+  const controls = page.locator('#usage-controls');
+  await controls.getByLabel('Show').selectOption('cost');
   await chart
     .getByText(/^Estimated cost \(priced part\) per day .* 1 requests had no price/)
     .waitFor();
 
-  await page.getByLabel('Range').selectOption('7');
-  await page.getByLabel('Keys', { exact: true }).selectOption(id);
-  await page.getByLabel('Show').selectOption('requests');
+  await controls.getByLabel('Range').selectOption('7');
+  await controls.getByLabel('Keys', { exact: true }).selectOption(id);
+  await controls.getByLabel('Show').selectOption('requests');
   await chart
     .getByText('Requests per day over the last 7 days: charted (…c7c7) 2 in total.')
     .waitFor();
