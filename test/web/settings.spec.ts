@@ -413,6 +413,26 @@ describe('finishing touches', () => {
     }
   });
 
+  test('the usage chart stays inside its box, also when the window is resized', async () => {
+    await saveKey('rex', 'charted', rawKey('r1r1'));
+    await chatAndWaitForUsage('rex');
+    await t.resize(PHONE);
+    const page = await t.signIn(jwt('rex'));
+    await page.locator('#usage-chart canvas').waitFor();
+    const overflow = () =>
+      page.evaluate<number>(`new Promise((done) => requestAnimationFrame(() => requestAnimationFrame(() => {
+        const box = document.querySelector('#usage-chart figure').getBoundingClientRect();
+        const chart = document.querySelector('#usage-chart .uplot').getBoundingClientRect();
+        done(Math.max(chart.right - box.right, box.left - chart.left));
+      })))`);
+    expect(await overflow()).toBeLessThanOrEqual(0);
+    for (const width of [420, 360, 1280, PHONE.width]) {
+      await page.setViewportSize({ width, height: PHONE.height });
+      expect(await overflow()).toBeLessThanOrEqual(0);
+      expect(await sideways(page)).toBe(0);
+    }
+  });
+
   test('the add-key form starts afresh after a save', async () => {
     const page = await t.signIn(jwt('fay'));
     await page.getByLabel('Provider', { exact: true }).selectOption('openai');

@@ -13,7 +13,13 @@ const COLOURS = ['#0072b2', '#e69f00', '#009e73', '#cc79a7', '#56b4e9', '#d55e00
 
 /** The chart drawn in each container (yours, the organisation's), resized with the window. */
 const charts = new Map<HTMLElement, uPlot>();
-const widthOf = (container: HTMLElement): number => Math.max(container.clientWidth, 240);
+/** The room inside the chart's frame (the figure's content box), never less than 240 px. */
+function widthOf(container: HTMLElement): number {
+  const frame = container.firstElementChild ?? container;
+  const style = getComputedStyle(frame);
+  const padding = parseFloat(style.paddingLeft) + parseFloat(style.paddingRight);
+  return Math.max(Math.floor(frame.clientWidth - padding), 240);
+}
 
 const cssVar = (name: string): string =>
   getComputedStyle(document.documentElement).getPropertyValue(name).trim();
