@@ -1,5 +1,3 @@
-import { mkdirSync, statSync } from 'node:fs';
-import { join } from 'node:path';
 import { eventually } from '../helpers/eventually';
 import {
   chatAndWaitForUsage as chat,
@@ -7,8 +5,6 @@ import {
   jwt,
   keyRow,
   PHONE,
-  pinAnswers,
-  ROOT,
   rawKey,
   saveKey,
   settingsPage,
@@ -246,46 +242,5 @@ describe('admin view', () => {
       .getByRole('row', { name: /^organisation omega Cerebras omega shared …o9o9/ })
       .waitFor();
     await keys.getByRole('row', { name: /^user tom OpenAI tom own …t0t0/ }).waitFor();
-  });
-});
-
-describe('screenshots in docs/', () => {
-  const shot = async (name: string, take: (path: string) => Promise<unknown>) => {
-    mkdirSync(join(ROOT, 'docs'), { recursive: true });
-    const path = join(ROOT, 'docs', name);
-    await take(path);
-    expect(statSync(path).size).toBeGreaterThan(10_000);
-  };
-
-  test('writes one of each view, at desktop and phone widths, light and dark', async () => {
-    const admin = orgAdmin('sam', 'shots');
-    await saveKey(t.api, admin, 'team', rawKey('5a5a'), 'cerebras', 'org');
-    await saveKey(t.api, admin, 'team backup', rawKey('6b6b'), 'openai', 'org');
-    await saveKey(t.api, admin, 'mine', rawKey('7c7c'), 'groq');
-    await t.api.as(member('sue', 'shots')).post('/api/user/tokens', { name: 'sue laptop' });
-    await chat(t.api, admin, 'groq/llama-3.3-70b-versatile');
-    await chat(t.api, admin, 'groq/a-model-without-a-price');
-
-    for (const [file, viewport, dark] of [
-      ['settings-org.png', { width: 1280, height: 900 }, false],
-      ['settings-phone.png', PHONE, false],
-      ['settings-dark.png', { width: 1280, height: 900 }, true],
-    ] as const) {
-      await t.resize(viewport, dark);
-      await pinAnswers(t.context);
-      const page = await t.signIn(admin);
-      await page.locator('#usage-chart canvas').waitFor();
-      await page.locator('#org-token-list').getByText('sue laptop').waitFor();
-      await shot(file, (path) => page.screenshot({ path, fullPage: true }));
-    }
-
-    await t.resize({ width: 1280, height: 900 });
-    await pinAnswers(t.context);
-    const page = await t.signIn(jwt('root', { byok_admin: true }));
-    await page.getByLabel('User (sub)', { exact: true }).fill('sam');
-    await page.getByRole('button', { name: 'Show limits' }).click();
-    await page.getByText('Limits of sam.').waitFor();
-    await page.locator('#admin-key-list').getByText('team backup').waitFor();
-    await shot('settings-admin.png', (path) => page.locator('#admin').screenshot({ path }));
   });
 });

@@ -1,5 +1,3 @@
-import { mkdirSync, statSync } from 'node:fs';
-import { join } from 'node:path';
 import {
   chatAndWaitForUsage as chat,
   error,
@@ -7,9 +5,7 @@ import {
   jwt,
   keyRow,
   PHONE,
-  pinAnswers,
   rawKey,
-  ROOT,
   saveKey as save,
   settingsPage,
   sideways,
@@ -17,7 +13,6 @@ import {
 } from '../helpers/settings-page';
 
 /** The settings page at `/` for one person's keys and tokens (settings-teams.spec.ts: teams). */
-const SCREENSHOT = join(ROOT, 'docs', 'settings.png');
 const t = settingsPage();
 const saveKey = (sub: string, keyName: string, apiKey: string, provider = 'cerebras') =>
   save(t.api, jwt(sub), keyName, apiKey, provider);
@@ -469,24 +464,4 @@ describe('finishing touches', () => {
     const channels = (dark.match(/\d+/g) ?? []).slice(0, 3).map(Number);
     expect(Math.max(...channels)).toBeLessThan(60);
   });
-});
-
-test('writes a screenshot of the keys page to docs/settings.png', async () => {
-  await saveKey('alex', 'personal', rawKey('9f3a'));
-  await saveKey('alex', 'team backup', rawKey('77c1'));
-  const rejected = rawKey('dead');
-  const { id } = await saveKey('alex', 'default', rejected, 'openai');
-  t.double.rejectKey(rejected);
-  await t.api.as(jwt('alex')).post(`/api/user/api-keys/${id}/verify`);
-  await t.api.as(jwt('alex')).post('/api/user/tokens', { name: 'laptop CLI' });
-  expect(await chatAndWaitForUsage('alex')).toHaveLength(1);
-  await pinAnswers(t.context);
-  const page = await t.signIn(jwt('alex'));
-  await page.getByLabel('Priority of team backup').fill('1');
-  await page.getByLabel('Priority of team backup').press('Tab');
-  await status(page, /set to 1/);
-  await page.evaluate('document.activeElement?.blur()');
-  mkdirSync(join(ROOT, 'docs'), { recursive: true });
-  await page.screenshot({ path: SCREENSHOT, fullPage: true });
-  expect(statSync(SCREENSHOT).size).toBeGreaterThan(10_000);
 });
