@@ -61,6 +61,31 @@ test('the check sees a violation when there is one', async () => {
   );
 });
 
+test('Tab reaches every control once, in page order, and nothing traps it', async () => {
+  // An org admin who is also an administrator: every section of the page at once.
+  const page = await t.signIn(jwt('ida', { org_id: 'a11y', org_role: 'admin', byok_admin: true }));
+  await page.locator('#audit-list tbody tr').first().waitFor();
+  await page.locator('#org-usage-chart canvas').waitFor();
+  await page.locator('#org-token-list').getByText('mia laptop').waitFor();
+  const name = `(el) => el.id || el.getAttribute('aria-label') || el.labels?.[0]?.textContent.trim() || el.textContent.trim()`;
+  const controls = await page.evaluate<string[]>(
+    `[...document.querySelectorAll('a[href], button, input, select, textarea, [tabindex]:not([tabindex="-1"])')]
+      .filter((el) => !el.disabled && el.getClientRects().length > 0)
+      .map(${name})`,
+  );
+  expect(controls.length).toBeGreaterThan(45);
+  await page.getByRole('link', { name: 'Skip to content' }).focus();
+  const reached = ['Skip to content'];
+  // A date field takes a Tab per part (day, month, year): count each control once.
+  while (reached.length < controls.length) {
+    await page.keyboard.press('Tab');
+    const now = await page.evaluate<string>(`(${name})(document.activeElement)`);
+    if (now !== reached[reached.length - 1]) reached.push(now);
+    if (reached.length > controls.length + 5) break;
+  }
+  expect(reached).toEqual(controls);
+});
+
 const MODES = [
   ['desktop light', DESKTOP, false],
   ['desktop dark', DESKTOP, true],
