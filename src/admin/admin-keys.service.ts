@@ -4,7 +4,7 @@ import { AuditService } from '../audit/audit.service';
 import { decodeCursor, toPage } from '../common/cursor';
 import { AppError } from '../common/errors/app-error';
 import type { AdminKeyQueryDto } from '../keys/dto/key-input.dto';
-import { KeyMetadataDto } from '../keys/dto/key-metadata.dto';
+import { type AdminKeyListDto, AdminKeyMetadataDto } from '../keys/dto/key-metadata.dto';
 import { KeyRepository } from '../keys/key.repository';
 import { KeysService } from '../keys/keys.service';
 
@@ -18,7 +18,7 @@ export class AdminKeysService {
   ) {}
 
   /** Metadata across owners, keyset-paginated by (createdAt, id). */
-  async list(q: AdminKeyQueryDto): Promise<{ data: KeyMetadataDto[]; nextCursor: string | null }> {
+  async list(q: AdminKeyQueryDto): Promise<AdminKeyListDto> {
     const limit = q.limit ?? 50;
     const rows = await this.keys.listForAdmin({
       ...q,
@@ -28,7 +28,7 @@ export class AdminKeysService {
     return toPage(
       rows,
       limit,
-      (k) => KeyMetadataDto.from(k),
+      (k) => AdminKeyMetadataDto.from(k),
       (k) => ({ at: k.createdAt, id: k.id }),
     );
   }

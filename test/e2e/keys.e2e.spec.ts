@@ -377,6 +377,23 @@ describe.each(modes)('key management API over HTTP: $name', (mode) => {
     expect(
       (orgOnly.json as { data: { ownerType: string }[] }).data.every((k) => k.ownerType === 'org'),
     ).toBe(true);
+    // Whose each key is: the owner's id beside its type (metadata only, never the secret).
+    const owned = (await admin.get('/api/admin/api-keys?limit=200')).json as {
+      data: { id: string; ownerType: string; ownerId: string }[];
+    };
+    const own = (
+      (await alice.get('/api/user/api-keys')).json as { data: { id: string }[] }
+    ).data.map((k) => k.id);
+    expect(own.length).toBeGreaterThan(0);
+    for (const id of own)
+      expect(owned.data.find((k) => k.id === id)).toMatchObject({
+        ownerType: 'user',
+        ownerId: 'alice',
+      });
+    const orgOwners = owned.data.filter((k) => k.ownerType === 'org').map((k) => k.ownerId);
+    expect(orgOwners.length).toBeGreaterThan(0);
+    expect(orgOwners.every((o) => o === 'acme' || o === 'globex')).toBe(true);
+    expect(JSON.stringify(owned)).not.toContain(CANARY);
     const victim = (orgOnly.json as { data: { id: string }[] }).data[0].id;
     expect((await admin.delete(`/api/admin/api-keys/${victim}`)).status).toBe(204);
     expect((await admin.delete(`/api/admin/api-keys/${victim}`)).status).toBe(404);

@@ -444,9 +444,61 @@ export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
         AdminKeyListDto: {
-            data: components["schemas"]["KeyMetadataDto"][];
+            data: components["schemas"]["AdminKeyMetadataDto"][];
             /** @description Pass as `cursor` for the next page. */
             nextCursor: string | null;
+        };
+        AdminKeyMetadataDto: {
+            /** Format: date-time */
+            createdAt: string;
+            /** Format: uuid */
+            id: string;
+            isActive: boolean;
+            /**
+             * @description The last four characters, never more; for an AWS key the access key id as `AKIA…WXYZ`.
+             * @example …a1b2
+             */
+            keyHint: string;
+            /** @example personal */
+            keyName: string;
+            /** Format: date-time */
+            lastUsedAt: string | null;
+            /** Format: date-time */
+            lastVerifiedAt: string | null;
+            /** @description The key's own limits */
+            limits: components["schemas"]["LimitsDto"] | null;
+            /**
+             * @description The owner: a user (JWT `sub`) or an organisation id, as `ownerType` says.
+             * @example alice
+             */
+            ownerId: string;
+            /** @enum {string} */
+            ownerType: "user" | "org";
+            /**
+             * @description Non-secret parameters of the credential (region, resource, project, location, baseUrl)
+             * @example {
+             *       "region": "us-east-1"
+             *     }
+             */
+            params: {
+                [key: string]: string;
+            } | null;
+            /**
+             * @description Lower first; ties by createdAt then id.
+             * @example 0
+             */
+            priority: number;
+            /** @example cerebras */
+            provider: string;
+            /** @enum {string} */
+            status: "active" | "inactive" | "invalid";
+            /** Format: date-time */
+            updatedAt: string;
+            /**
+             * @description Secret version; grows on update and rotate.
+             * @example 1
+             */
+            version: number;
         };
         AdminTokenDto: {
             /** Format: date-time */

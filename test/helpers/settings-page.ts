@@ -54,7 +54,8 @@ export interface Harness {
   context: BrowserContext;
   /** A fresh context at another size or colour scheme (closed with the test). */
   resize(viewport: { width: number; height: number }, dark?: boolean): Promise<void>;
-  open(): Promise<Page>;
+  /** Opens `path` (the settings page by default) in this test's context, watching for problems. */
+  open(path?: string): Promise<Page>;
   signIn(token: string): Promise<Page>;
 }
 
@@ -63,25 +64,31 @@ export function settingsPage(env: Record<string, string> = {}): Harness {
   let stack: Stack | undefined;
   let browser: Browser;
   let problems: string[] = [];
-  const newContext = (viewport = DESKTOP, dark = false) =>
-    browser.newContext({
+  const newContext = async (viewport = DESKTOP, dark = false) => {
+    const context = await browser.newContext({
       viewport,
       locale: 'en-GB',
       timezoneId: 'UTC',
       colorScheme: dark ? 'dark' : 'light',
     });
+    // Init scripts run outside the page's CSP: a listener that sees every violation report.
+    await context.addInitScript(
+      "document.addEventListener('securitypolicyviolation', (e) => console.error('Content Security Policy violation: ' + e.violatedDirective + ' ' + e.blockedURI));",
+    );
+    return context;
+  };
   const t = {
     async resize(viewport: { width: number; height: number }, dark = false) {
       await t.context.close();
       t.context = await newContext(viewport, dark);
     },
-    async open() {
+    async open(path = '/') {
       const page = await t.context.newPage();
       page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
       page.on('console', (m) => {
-        if (/Content Security Policy|Uncaught/i.test(m.text())) problems.push(m.text());
+        if (/Content Security Policy|Refused to|Uncaught/i.test(m.text())) problems.push(m.text());
       });
-      await page.goto(`${t.running.url}/`);
+      await page.goto(`${t.running.url}${path}`);
       return page;
     },
     async signIn(token: string) {

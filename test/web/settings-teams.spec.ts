@@ -1,13 +1,10 @@
-import { mkdirSync, statSync } from 'node:fs';
-import { join } from 'node:path';
+import { eventually } from '../helpers/eventually';
 import {
   chatAndWaitForUsage as chat,
   error,
   jwt,
   keyRow,
   PHONE,
-  pinAnswers,
-  ROOT,
   rawKey,
   saveKey,
   settingsPage,
@@ -45,6 +42,41 @@ describe('organisation view', () => {
     expect(await servedBy('Groq').innerText()).toBe("the operator's key");
     expect(await servedBy('Anthropic').innerText()).toBe('no key: requests fail');
     await page.getByText("Cerebras — no key: the organisation's key will be used").waitFor();
+  });
+
+  test("an org admin charts the organisation's usage; a member is not shown it", async () => {
+    const token = orgAdmin('uma', 'usage');
+    const { id } = await saveKey(t.api, token, 'shared', rawKey('u5u5'), 'cerebras', 'org');
+    const chatOk = { model: 'cerebras/llama-3.3-70b', messages: [{ role: 'user', content: 'hi' }] };
+    // Neither has a Cerebras key of their own: the organisation's serves both.
+    for (const who of [token, member('ugo', 'usage')])
+      expect((await t.api.as(who).post('/v1/chat/completions', chatOk)).status).toBe(200);
+    await eventually(async () => {
+      const res = await t.api.as(token).get('/api/user/usage?groupBy=key&scope=org');
+      expect(res.json).toMatchObject({ data: [{ group: id, requests: 2 }] });
+    }, 15_000);
+
+    const page = await t.signIn(token);
+    const usage = page.locator('#org-usage');
+    await usage.getByRole('heading', { name: 'Organisation usage' }).waitFor();
+    const summary = usage.locator('#org-usage-chart').getByRole('img');
+    await summary.waitFor();
+    expect(await summary.getAttribute('aria-label')).toBe(
+      'Requests per day over the last 30 days: Cerebras 2 in total.',
+    );
+    const row = usage.getByRole('row', { name: /^shared \(…u5u5\) Cerebras 2 0/ });
+    await row.waitFor();
+    expect(await usage.innerText()).toMatch(/^Requests through the organisation's keys from/m);
+    await usage.getByLabel('Keys', { exact: true }).selectOption(id);
+    await usage
+      .getByText('Requests per day over the last 30 days: shared (…u5u5) 2 in total.')
+      .waitFor();
+    // Your own usage is a separate chart: none of it went through a key of yours.
+    expect(await page.locator('#usage-chart').innerText()).toContain('Nothing to chart');
+
+    const seen = await t.signIn(member('ugo', 'usage'));
+    await seen.locator('#org').getByText('You are a member').waitFor();
+    expect(await seen.locator('#org-usage').isHidden()).toBe(true);
   });
 
   test('without an organisation there is no organisation view', async () => {
@@ -188,6 +220,7 @@ describe('admin view', () => {
   test("lists any user's tokens and revokes one; lists keys across owners", async () => {
     const made = await t.api.as(jwt('tom')).post('/api/user/tokens', { name: 'tom script' });
     const token = (made.json as { token: string }).token;
+    await saveKey(t.api, jwt('tom'), 'tom own', rawKey('t0t0'), 'openai');
     await saveKey(
       t.api,
       orgAdmin('ora', 'omega'),
@@ -204,47 +237,10 @@ describe('admin view', () => {
     await status(page, 'Revoked the access token "tom script" of tom.');
     expect((await t.api.as(token).get('/api/user/api-keys')).status).toBe(401);
     const keys = page.locator('#admin-key-list');
-    await keys.getByRole('row', { name: /an organisation Cerebras omega shared …o9o9/ }).waitFor();
-  });
-});
-
-describe('screenshots in docs/', () => {
-  const shot = async (name: string, take: (path: string) => Promise<unknown>) => {
-    mkdirSync(join(ROOT, 'docs'), { recursive: true });
-    const path = join(ROOT, 'docs', name);
-    await take(path);
-    expect(statSync(path).size).toBeGreaterThan(10_000);
-  };
-
-  test('writes one of each view, at desktop and phone widths, light and dark', async () => {
-    const admin = orgAdmin('sam', 'shots');
-    await saveKey(t.api, admin, 'team', rawKey('5a5a'), 'cerebras', 'org');
-    await saveKey(t.api, admin, 'team backup', rawKey('6b6b'), 'openai', 'org');
-    await saveKey(t.api, admin, 'mine', rawKey('7c7c'), 'groq');
-    await t.api.as(member('sue', 'shots')).post('/api/user/tokens', { name: 'sue laptop' });
-    await chat(t.api, admin, 'groq/llama-3.3-70b-versatile');
-    await chat(t.api, admin, 'groq/a-model-without-a-price');
-
-    for (const [file, viewport, dark] of [
-      ['settings-org.png', { width: 1280, height: 900 }, false],
-      ['settings-phone.png', PHONE, false],
-      ['settings-dark.png', { width: 1280, height: 900 }, true],
-    ] as const) {
-      await t.resize(viewport, dark);
-      await pinAnswers(t.context);
-      const page = await t.signIn(admin);
-      await page.locator('#usage-chart canvas').waitFor();
-      await page.locator('#org-token-list').getByText('sue laptop').waitFor();
-      await shot(file, (path) => page.screenshot({ path, fullPage: true }));
-    }
-
-    await t.resize({ width: 1280, height: 900 });
-    await pinAnswers(t.context);
-    const page = await t.signIn(jwt('root', { byok_admin: true }));
-    await page.getByLabel('User (sub)', { exact: true }).fill('sam');
-    await page.getByRole('button', { name: 'Show limits' }).click();
-    await page.getByText('Limits of sam.').waitFor();
-    await page.locator('#admin-key-list').getByText('team backup').waitFor();
-    await shot('settings-admin.png', (path) => page.locator('#admin').screenshot({ path }));
+    // Whose each key is: the organisation's or the user's id.
+    await keys
+      .getByRole('row', { name: /^organisation omega Cerebras omega shared …o9o9/ })
+      .waitFor();
+    await keys.getByRole('row', { name: /^user tom OpenAI tom own …t0t0/ }).waitFor();
   });
 });

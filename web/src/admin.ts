@@ -1,4 +1,4 @@
-import { type AdminToken, ApiError, type Key, type UsageReport } from './api';
+import { type AdminKey, type AdminToken, ApiError, type UsageReport } from './api';
 import { byId, h, replace, table, when } from './dom';
 import { providerName } from './keys';
 import type { Ctx } from './main';
@@ -236,11 +236,10 @@ async function revokeAnyToken(ctx: Ctx, t: AdminToken, opener: HTMLElement): Pro
 }
 
 async function loadAdminKeys(ctx: Ctx): Promise<void> {
-  type OwnedKey = Key & { ownerType: 'user' | 'org' };
-  const page = (await ctx.call<Page<OwnedKey>>('GET', '/api/admin/api-keys?limit=100')).body;
+  const page = (await ctx.call<Page<AdminKey>>('GET', '/api/admin/api-keys?limit=100')).body;
   const head = ['Owner', 'Provider', 'Name', 'Key', 'Status', 'Last used'];
   const rows = page.data.map((k) => [
-    document.createTextNode(k.ownerType === 'org' ? 'an organisation' : 'a user'),
+    document.createTextNode(`${k.ownerType === 'org' ? 'organisation' : 'user'} ${k.ownerId}`),
     document.createTextNode(providerName(ctx, k.provider)),
     document.createTextNode(k.keyName),
     h('code', {}, k.keyHint),

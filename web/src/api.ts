@@ -29,6 +29,13 @@ export interface Key {
   limits?: { tokensPerDay?: number | null } | null;
 }
 
+/** A key as admins list them: whose it is, too. */
+export interface AdminKey extends Key {
+  ownerType: 'user' | 'org';
+  /** The user's JWT sub, or the organisation id. */
+  ownerId: string;
+}
+
 export interface AccessToken {
   id: string;
   name: string;

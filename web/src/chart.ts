@@ -11,8 +11,15 @@ export interface Series {
 // Distinguishable in light and dark, and for the common colour-vision deficiencies (Okabe–Ito).
 const COLOURS = ['#0072b2', '#e69f00', '#009e73', '#cc79a7', '#56b4e9', '#d55e00', '#f0e442'];
 
-let current: uPlot | undefined;
-let resizing = false;
+/** The chart drawn in each container (yours, the organisation's), resized with the window. */
+const charts = new Map<HTMLElement, uPlot>();
+/** The room inside the chart's frame (the figure's content box), never less than 240 px. */
+function widthOf(container: HTMLElement): number {
+  const frame = container.firstElementChild ?? container;
+  const style = getComputedStyle(frame);
+  const padding = parseFloat(style.paddingLeft) + parseFloat(style.paddingRight);
+  return Math.max(Math.floor(frame.clientWidth - padding), 240);
+}
 
 const cssVar = (name: string): string =>
   getComputedStyle(document.documentElement).getPropertyValue(name).trim();
@@ -28,16 +35,19 @@ export function drawChart(
   unit: { name: string; format: (n: number) => string },
   summary: string,
 ): void {
-  current?.destroy();
+  charts.get(container)?.destroy();
+  if (!charts.size)
+    addEventListener('resize', () => {
+      for (const [c, chart] of charts) chart.setSize({ width: widthOf(c), height: 260 });
+    });
   const fg = cssVar('--fg');
   const line = cssVar('--line');
   const axis = { stroke: fg, grid: { stroke: line, width: 1 }, ticks: { stroke: line, width: 1 } };
-  const width = (): number => Math.max(container.clientWidth, 240);
   const figure = h('figure', { class: 'chart', role: 'img', 'aria-label': summary });
   container.replaceChildren(figure);
-  current = new uPlot(
+  const chart = new uPlot(
     {
-      width: width(),
+      width: widthOf(container),
       height: 260,
       legend: { live: false },
       cursor: { drag: { x: false, y: false } },
@@ -60,8 +70,7 @@ export function drawChart(
     [days, ...series.map((s) => s.values)],
     figure,
   );
-  if (!resizing) {
-    resizing = true;
-    addEventListener('resize', () => current?.setSize({ width: width(), height: 260 }));
-  }
+  // The legend is a key to the picture (the figure's label says it all), not a data table.
+  figure.querySelector('.u-legend')?.setAttribute('role', 'presentation');
+  charts.set(container, chart);
 }

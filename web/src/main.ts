@@ -70,6 +70,7 @@ async function signIn(token: string): Promise<void> {
   renderTokens(ctx);
   await loadOrg(ctx);
   await loadUsage(ctx);
+  await loadUsage(ctx, 'org');
   await loadKeyUse(ctx);
   await loadAdmin(ctx);
 }

@@ -1,4 +1,4 @@
-import { ApiError, type UsageReport, type UsageRow } from './api';
+import { ApiError, type Key, type UsageReport, type UsageRow } from './api';
 import { drawChart, type Series } from './chart';
 import { byId, h, replace, table } from './dom';
 import { providerName } from './keys';
@@ -6,9 +6,18 @@ import type { Ctx } from './main';
 
 /**
  * Usage over a chosen range: a daily chart per provider (or for one key) beside the table per
- * key. The section stays hidden while the server has no usage endpoint (404); any other failure
- * is shown in words.
+ * key, for your own keys (`user`) and, for its admins, the organisation's (`org`). Each stays
+ * hidden while the server has no usage endpoint (404); any other failure is shown in words.
  */
+
+export type UsageScope = 'user' | 'org';
+
+/** The page's elements of one scope: `usage-chart` for yours, `org-usage-chart` for the org's. */
+const el = <T extends HTMLElement = HTMLElement>(scope: UsageScope, name?: string): T =>
+  byId<T>(`${scope === 'org' ? 'org-' : ''}usage${name ? `-${name}` : ''}`);
+
+const keysOf = (ctx: Ctx, scope: UsageScope): Key[] =>
+  scope === 'user' ? ctx.s.keys : (ctx.s.org?.keys ?? []);
 
 const DAY_MS = 86_400_000;
 const isoDay = (ms: number): string => new Date(ms).toISOString().slice(0, 10);
@@ -20,77 +29,87 @@ const METRICS: Record<Metric, { name: string; of: (r: UsageRow) => number }> = {
   cost: { name: 'Estimated cost (priced part)', of: (r) => r.pricedCost },
 };
 
-let wired = false;
+const wired = new Set<UsageScope>();
 
-export async function loadUsage(ctx: Ctx): Promise<void> {
-  if (!wired) {
-    wired = true;
-    for (const id of ['usage-range', 'usage-metric', 'usage-key'])
-      byId(id).addEventListener('change', () => void ctx.run(() => loadUsage(ctx)));
+export async function loadUsage(ctx: Ctx, scope: UsageScope = 'user'): Promise<void> {
+  const section = el(scope);
+  // Only organisation admins may read the organisation's usage.
+  if (scope === 'org' && !ctx.s.org?.admin) {
+    section.hidden = true;
+    return;
   }
-  fillKeyPicker(ctx);
-  const days = Number(byId<HTMLSelectElement>('usage-range').value);
+  if (!wired.has(scope)) {
+    wired.add(scope);
+    for (const name of ['range', 'metric', 'key'])
+      el(scope, name).addEventListener('change', () => void ctx.run(() => loadUsage(ctx, scope)));
+  }
+  fillKeyPicker(ctx, scope);
+  const days = Number(el<HTMLSelectElement>(scope, 'range').value);
   const today = Math.floor(Date.now() / DAY_MS) * DAY_MS;
   const range = `from=${isoDay(today - (days - 1) * DAY_MS)}&to=${isoDay(today)}`;
-  const keyId = byId<HTMLSelectElement>('usage-key').value;
-  const section = byId('usage');
+  const keyId = el<HTMLSelectElement>(scope, 'key').value;
+  const of = scope === 'org' ? '&scope=org' : '';
   let perKey: UsageReport;
   let daily: UsageReport;
   try {
     [perKey, daily] = await Promise.all(
       [`groupBy=key&${range}`, `groupBy=${keyId ? 'day-key' : 'day-provider'}&${range}`].map(
-        async (q) => (await ctx.call<UsageReport>('GET', `/api/user/usage?${q}`)).body,
+        async (q) => (await ctx.call<UsageReport>('GET', `/api/user/usage?${q}${of}`)).body,
       ),
     );
   } catch (e) {
     section.hidden = e instanceof ApiError && e.status === 404;
     const why = `Usage is unavailable: ${(e as Error).message}`;
-    replace(byId('usage-table'), h('p', { class: 'error' }, why));
-    byId('usage-chart').replaceChildren();
+    replace(el(scope, 'table'), h('p', { class: 'error' }, why));
+    el(scope, 'chart').replaceChildren();
     return;
   }
   section.hidden = false;
   const shown = (iso: string): string => new Date(iso).toLocaleDateString();
-  byId('usage-intro').textContent =
-    `Requests through the proxy from ${shown(perKey.from)} to ${shown(perKey.to)} (UTC days). ` +
+  const through = scope === 'org' ? "the organisation's keys" : 'the proxy';
+  el(scope, 'intro').textContent =
+    `Requests through ${through} from ${shown(perKey.from)} to ${shown(perKey.to)} (UTC days). ` +
     "Cost is an estimate from the operator's price table.";
-  renderTable(ctx, perKey.data);
-  const metric = byId<HTMLSelectElement>('usage-metric').value as Metric;
-  renderChart(ctx, daily.data, today, days, metric, keyId);
+  renderTable(ctx, scope, perKey.data);
+  const metric = el<HTMLSelectElement>(scope, 'metric').value as Metric;
+  renderChart(ctx, scope, daily.data, today, days, metric, keyId);
 }
 
-function fillKeyPicker(ctx: Ctx): void {
-  const picker = byId<HTMLSelectElement>('usage-key');
+function fillKeyPicker(ctx: Ctx, scope: UsageScope): void {
+  const picker = el<HTMLSelectElement>(scope, 'key');
   const chosen = picker.value;
+  const keys = keysOf(ctx, scope);
   replace(
     picker,
     h('option', { value: '' }, 'All keys, per provider'),
-    ...ctx.s.keys.map((k) =>
+    ...keys.map((k) =>
       h('option', { value: k.id }, `${k.keyName} (${k.keyHint}), ${providerName(ctx, k.provider)}`),
     ),
   );
-  picker.value = ctx.s.keys.some((k) => k.id === chosen) ? chosen : '';
+  picker.value = keys.some((k) => k.id === chosen) ? chosen : '';
 }
 
-function renderTable(ctx: Ctx, rows: UsageRow[]): void {
+function renderTable(ctx: Ctx, scope: UsageScope, rows: UsageRow[]): void {
   if (!rows.length) {
-    replace(byId('usage-table'), h('p', {}, 'No usage recorded in this range.'));
+    replace(el(scope, 'table'), h('p', {}, 'No usage recorded in this range.'));
     return;
   }
   const head = ['Key', 'Provider', 'Requests', 'Errors', 'Prompt tokens', 'Completion tokens'];
   const cells = rows.map((r) => [
-    ...keyCells(ctx, r),
+    ...keyCells(ctx, keysOf(ctx, scope), r),
     ...[r.requests, r.errors, r.promptTokens, r.completionTokens].map((n) =>
       document.createTextNode(n.toLocaleString()),
     ),
     document.createTextNode(cost(r)),
   ]);
-  replace(byId('usage-table'), table('Usage per key', [...head, 'Estimated cost'], cells));
+  const caption = scope === 'org' ? 'Organisation usage per key' : 'Usage per key';
+  replace(el(scope, 'table'), table(caption, [...head, 'Estimated cost'], cells));
 }
 
 /** One series per provider (or the chosen key), one point per UTC day, 0 on days without use. */
 function renderChart(
   ctx: Ctx,
+  scope: UsageScope,
   rows: UsageRow[],
   today: number,
   days: number,
@@ -104,14 +123,14 @@ function renderChart(
   for (const r of rows) {
     const [day, what] = [r.group.slice(0, 10), r.group.slice(11)];
     if (keyId && what !== keyId) continue;
-    const label = keyId ? keyLabel(ctx, keyId) : providerName(ctx, what);
+    const label = keyId ? keyLabel(keysOf(ctx, scope), keyId) : providerName(ctx, what);
     const line = lines.get(label) ?? { label, values: x.map(() => 0) };
     const i = Math.round((Date.parse(`${day}T00:00:00Z`) - first) / DAY_MS);
     if (i >= 0 && i < days) line.values[i] += METRICS[metric].of(r);
     unpriced += r.unpricedRequests;
     lines.set(label, line);
   }
-  const chart = byId('usage-chart');
+  const chart = el(scope, 'chart');
   if (!lines.size) {
     replace(chart, h('p', { class: 'muted' }, 'Nothing to chart in this range.'));
     return;
@@ -129,20 +148,20 @@ function renderChart(
   chart.append(h('p', { class: 'muted chart-note' }, summary));
 }
 
-const keyLabel = (ctx: Ctx, id: string): string => {
-  const key = ctx.s.keys.find((k) => k.id === id);
+const keyLabel = (keys: Key[], id: string): string => {
+  const key = keys.find((k) => k.id === id);
   return key ? `${key.keyName} (${key.keyHint})` : 'A deleted key';
 };
 
-function keyCells(ctx: Ctx, r: UsageRow): Node[] {
+function keyCells(ctx: Ctx, keys: Key[], r: UsageRow): Node[] {
   const text = (s: string): Node => document.createTextNode(s);
   if (r.group.startsWith('env:')) {
     const provider = r.group.slice('env:'.length);
     return [text("The operator's key"), text(providerName(ctx, provider))];
   }
-  const key = ctx.s.keys.find((k) => k.id === r.group);
+  const key = keys.find((k) => k.id === r.group);
   if (!key) return [text('A deleted key'), text('—')];
-  return [text(keyLabel(ctx, key.id)), text(providerName(ctx, key.provider))];
+  return [text(keyLabel(keys, key.id)), text(providerName(ctx, key.provider))];
 }
 
 /** The priced part in money, and how many requests it leaves out: never one "unknown". */

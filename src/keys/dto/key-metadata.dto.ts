@@ -65,7 +65,21 @@ export class KeyListDto {
   @ApiProperty({ type: [KeyMetadataDto] }) data: KeyMetadataDto[];
 }
 
-export class AdminKeyListDto extends KeyListDto {
+/** A key as administrators list it: whose it is, too (never the secret). */
+export class AdminKeyMetadataDto extends KeyMetadataDto {
+  @ApiProperty({
+    description: 'The owner: a user (JWT `sub`) or an organisation id, as `ownerType` says.',
+    example: 'alice',
+  })
+  ownerId: string;
+
+  static override from(k: ApiKeyEntity): AdminKeyMetadataDto {
+    return { ...KeyMetadataDto.from(k), ownerId: k.ownerId };
+  }
+}
+
+export class AdminKeyListDto {
+  @ApiProperty({ type: [AdminKeyMetadataDto] }) data: AdminKeyMetadataDto[];
   @ApiProperty({ nullable: true, type: String, description: 'Pass as `cursor` for the next page.' })
   nextCursor: string | null;
 }
