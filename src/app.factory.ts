@@ -22,6 +22,7 @@ import { openDatabase } from './database/data-source';
 import type { EmbeddedPostgres } from './database/embedded-postgres';
 import { setupSwagger } from './openapi';
 import { ProxyEndpoints } from './proxy/proxy-endpoints';
+import { Tracing } from './tracing/tracing';
 
 export interface CreateAppOptions {
   logDestination?: DestinationStream;
@@ -40,7 +41,8 @@ export async function createApp(
   // Before anything is written there: DATA_DIR (embedded database, generated secrets) is private.
   if (usesDataDir(config) && !opts.embedded) secureDataDir(config.dataDir);
   const database = await openDatabase(config, { embedded: opts.embedded });
-  const logDestination = opts.logDestination ?? stdoutDestination();
+  const logDestination = opts.logDestination ?? stdoutDestination(config);
+  const tracing = Tracing.start(config);
   // /v1 and /proxy are taken by the proxy before Fastify sees them (ProxyEndpoints).
   const front: { proxy?: FrontRoute } = {};
   const adapter = new FastifyAdapter({
@@ -54,7 +56,7 @@ export async function createApp(
     clientErrorHandler: clientErrors,
   });
   const app = await NestFactory.create<NestFastifyApplication>(
-    AppModule.forRoot({ config, database, logDestination }),
+    AppModule.forRoot({ config, database, logDestination, tracing }),
     adapter,
     { bufferLogs: true, rawBody: true, abortOnError: false },
   );
@@ -96,6 +98,7 @@ export async function createApp(
   // gzip, deflate and br request bodies are decoded before any parser sees them, the body limit
   // counting decoded bytes; other codings are a 415 (the proxy reads its own: readProxyBody).
   fastify.addHook('preParsing', requestDecoding(config.upstream.bodyLimit));
+  tracing.traceApi(fastify);
   fastify.addHook('onSend', (req, reply, payload, done) => {
     void reply.header('x-request-id', req.id);
     done(null, payload);

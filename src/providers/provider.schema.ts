@@ -44,4 +44,6 @@ export interface ProviderRecord {
    * `.`, `..` and empty segments, so an encoded slash cannot climb out of the base path.
    */
   encodedSlashes: boolean;
+  /** `<ID>_PROPAGATE_TRACE`: upstream requests carry W3C trace context (a provider is a third party: off by default). */
+  propagateTrace?: boolean;
 }
