@@ -249,3 +249,34 @@ function descendants(receiver: OtlpReceiver, root: RecordedSpan): RecordedSpan[]
 
 const isDatabaseSpan = (s: RecordedSpan): boolean =>
   s.attributes['db.system'] === 'postgresql' || s.attributes['db.system.name'] === 'postgresql';
+
+describe('OpenTelemetry traces on shutdown', () => {
+  it('sends the spans still queued when the application closes', async () => {
+    const receiver = await startOtlpReceiver();
+    // Far beyond the test: only the flush on shutdown can deliver the span.
+    const stack = await startStack({
+      env: { OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url, OTEL_BSP_SCHEDULE_DELAY: '600000' },
+    });
+    try {
+      const traceId = randomBytes(16).toString('hex');
+      const res = await new ApiClient(stack.url, testJwt('carol')).post(
+        '/v1/chat/completions',
+        { model: 'mistral/mistral-small', messages: [] },
+        { traceparent: traceparent(traceId) },
+      );
+      expect(res.status).toBe(400); // no key: the request is still traced
+      expect(receiver.spans).toHaveLength(0);
+      await stack.close();
+      expect(receiver.trace(traceId).filter((s) => s.kind === SPAN_KIND.SERVER)).toEqual([
+        expect.objectContaining({
+          kind: SPAN_KIND.SERVER,
+          name: 'chat mistral-small',
+          attributes: expect.objectContaining({ 'error.type': 'provider_key_missing' }),
+        }),
+      ]);
+    } finally {
+      await stack.close().catch(() => undefined);
+      await receiver.close();
+    }
+  });
+});
