@@ -36,7 +36,8 @@ export function stdoutDestination(config: AppConfig): DestinationStream {
     sync: false,
     colorize: process.stdout.isTTY === true,
     translateTime: 'SYS:HH:MM:ss.l',
-    ignore: 'pid,hostname',
+    messageFormat: '{if context}[{context}] {end}{msg}',
+    ignore: 'pid,hostname,context',
   });
 }
 
