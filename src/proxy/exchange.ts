@@ -55,6 +55,7 @@ export function usageEventOf(ex: Exchange, o: ExchangeOutcome): UsageEvent | und
     firstChunkMs: o.firstChunkAt === undefined ? undefined : o.firstChunkAt - ex.started,
     promptTokens: o.usage?.promptTokens,
     completionTokens: o.usage?.completionTokens,
+    traceId: ex.trace?.sampledTraceId,
     // The caller's and the serving key's reservations settle to what was used; keys that were
     // tried and failed over used nothing.
     reservations: ex.reservations.map(({ reservation, keyId }) => ({

@@ -7,6 +7,7 @@ import {
   SpanKind,
   SpanStatusCode,
   trace,
+  TraceFlags,
   type Tracer,
 } from '@opentelemetry/api';
 import { W3CTraceContextPropagator } from '@opentelemetry/core';
@@ -95,7 +96,8 @@ export class ProxyTrace {
 
   /** The trace id, when the trace is sampled (an exemplar pointing nowhere is no use). */
   get sampledTraceId(): string | undefined {
-    return this.span.isRecording() ? this.span.spanContext().traceId : undefined;
+    const { traceId, traceFlags } = this.span.spanContext();
+    return traceFlags & TraceFlags.SAMPLED ? traceId : undefined;
   }
 
   /** Runs `fn` with the request's span active: logs and database spans find it. */

@@ -227,6 +227,23 @@ describe.each(STORE_MODES)('OpenTelemetry traces: $name', (mode) => {
     );
   });
 
+  it('/metrics in OpenMetrics carries trace-id exemplars of traced requests', async () => {
+    const res = await fetch(`${stack!.url}/metrics`, {
+      headers: { accept: 'application/openmetrics-text;version=1.0.0,text/plain;q=0.5' },
+    });
+    expect(res.headers.get('content-type')).toMatch(/^application\/openmetrics-text/);
+    const body = await res.text();
+    const exemplar =
+      /^gen_ai_client_operation_duration_seconds_bucket\{.*gen_ai_provider_name="mistral".*\} \d+ # \{trace_id="([0-9a-f]{32})"\}/m.exec(
+        body,
+      );
+    expect(exemplar).not.toBeNull();
+    // The exemplar points at a trace the collector has: a server span of a proxied request.
+    expect(receiver.trace(exemplar![1]).some((s) => s.kind === SPAN_KIND.SERVER)).toBe(true);
+    const plain = await (await fetch(`${stack!.url}/metrics`)).text();
+    expect(plain).not.toContain('trace_id');
+  });
+
   it('never records a key, a token or a prompt in any span', async () => {
     // Everything the tests above did, exported: the canary appears in no export body.
     await eventually(() => expect(receiver.spans.length).toBeGreaterThan(10));
