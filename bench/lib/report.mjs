@@ -1,6 +1,8 @@
 // Turns one run's numbers into the Markdown report: the summary table issue 5 asks for, the
 // targets checked against the byok-proxy rows, and the details behind each column.
 
+import { tracingCostSection } from './tracing-cost.mjs';
+
 const us = (v) =>
   Number.isFinite(v) ? (v >= 10_000 ? `${(v / 1000).toFixed(1)} ms` : `${Math.round(v)} µs`) : '—';
 const plusUs = (v) => (Number.isFinite(v) ? `${v >= 0 ? '+' : '−'}${us(Math.abs(v))}` : '—');
@@ -378,6 +380,7 @@ export function render(run) {
     out.push(table(['target', 'measured', 'limit', 'verdict'], checkTargets(r, by)), '');
   }
   out.push(...limitsCostSection(run));
+  out.push(...tracingCostSection(run));
 
   out.push('## Details', '');
   out.push(

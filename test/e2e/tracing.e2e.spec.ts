@@ -225,6 +225,12 @@ describe.each(STORE_MODES)('OpenTelemetry traces: $name', (mode) => {
     expect(under.find((s) => s.name === 'secret_store put')!.attributes['byok.secret_store']).toBe(
       mode.vault ? 'vault' : 'local',
     );
+    await eventually(() => {
+      const access = stack!.app.logs
+        .map((l) => JSON.parse(l) as Record<string, unknown>)
+        .find((l) => l.msg === 'request' && l.span_id === api.spanId);
+      expect(access).toMatchObject({ path: '/api/user/api-keys', status: 201, trace_id: TRACE_ID });
+    });
   });
 
   it('/metrics in OpenMetrics carries trace-id exemplars of traced requests', async () => {
