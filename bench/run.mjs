@@ -31,7 +31,7 @@ const { values: args } = parseArgs({
 });
 if (args.help) {
   process.stdout.write(`node bench/run.mjs [--quick]
-       [--targets direct,bare,portkey,litellm,byok,byok-limits,usage-micro,byok-pg]
+       [--targets direct,bare,portkey,litellm,byok,byok-limits,byok-tracing,usage-micro,byok-pg]
        [--log-levels warn,info] [--out bench/results/latest.md|quick.md] [--keep-logs]\n`);
   process.exit(0);
 }
@@ -69,13 +69,14 @@ const ALL = [
   'litellm',
   'byok',
   'byok-limits',
+  'byok-tracing',
   'usage-micro',
   'byok-pg',
 ];
 const wanted = new Set(
   (
     args.targets ??
-    `direct,bare,portkey,byok,byok-limits,usage-micro${quick ? '' : ',litellm,byok-pg'}`
+    `direct,bare,portkey,byok,byok-limits,byok-tracing,usage-micro${quick ? '' : ',litellm,byok-pg'}`
   ).split(','),
 );
 const plan = [
@@ -87,6 +88,9 @@ const plan = [
     : []),
   ...(wanted.has('byok-limits')
     ? [{ key: 'byok-limits', ...byokTarget('warn', { limits: true }) }]
+    : []),
+  ...(wanted.has('byok-tracing')
+    ? [{ key: 'byok-tracing', ...byokTarget('warn', { tracing: true }) }]
     : []),
   ...(wanted.has('byok-pg')
     ? [{ key: 'byok-pg-warn', ...byokTarget('warn', { servers: true }) }]

@@ -23,6 +23,7 @@ import type { EmbeddedPostgres } from './database/embedded-postgres';
 import { setupSwagger } from './openapi';
 import { ProxyEndpoints } from './proxy/proxy-endpoints';
 import { RealtimeEndpoints } from './realtime/realtime-endpoints';
+import { Tracing } from './tracing/tracing';
 
 export interface CreateAppOptions {
   logDestination?: DestinationStream;
@@ -41,7 +42,8 @@ export async function createApp(
   // Before anything is written there: DATA_DIR (embedded database, generated secrets) is private.
   if (usesDataDir(config) && !opts.embedded) secureDataDir(config.dataDir);
   const database = await openDatabase(config, { embedded: opts.embedded });
-  const logDestination = opts.logDestination ?? stdoutDestination();
+  const logDestination = opts.logDestination ?? stdoutDestination(config);
+  const tracing = Tracing.start(config);
   // /v1 and /proxy are taken by the proxy before Fastify sees them (ProxyEndpoints), and
   // WebSocket upgrades by RealtimeEndpoints.
   const front: { proxy?: FrontRoute; upgrade?: FrontUpgrade } = {};
@@ -60,7 +62,7 @@ export async function createApp(
     clientErrorHandler: clientErrors,
   });
   const app = await NestFactory.create<NestFastifyApplication>(
-    AppModule.forRoot({ config, database, logDestination }),
+    AppModule.forRoot({ config, database, logDestination, tracing }),
     adapter,
     { bufferLogs: true, rawBody: true, abortOnError: false },
   );
@@ -104,6 +106,7 @@ export async function createApp(
   // gzip, deflate and br request bodies are decoded before any parser sees them, the body limit
   // counting decoded bytes; other codings are a 415 (the proxy reads its own: readProxyBody).
   fastify.addHook('preParsing', requestDecoding(config.upstream.bodyLimit));
+  tracing.traceApi(fastify);
   fastify.addHook('onSend', (req, reply, payload, done) => {
     void reply.header('x-request-id', req.id);
     done(null, payload);

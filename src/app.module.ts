@@ -20,22 +20,28 @@ import { ProvidersModule } from './providers/providers.module';
 import { RealtimeModule } from './realtime/realtime.module';
 import { TokensModule } from './tokens/tokens.module';
 import { WebModule } from './web/web.module';
+import { traceLogFields, Tracing } from './tracing/tracing';
+import { TracingModule } from './tracing/tracing.module';
 
 export interface AppModuleOptions {
   config: AppConfig;
   database: DatabaseHandle;
   /** Where JSON logs go; tests capture them to prove nothing leaks. */
   logDestination: DestinationStream;
+  tracing: Tracing;
 }
 
 @Module({})
 export class AppModule {
-  static forRoot({ config, database, logDestination }: AppModuleOptions): DynamicModule {
+  static forRoot({ config, database, logDestination, tracing }: AppModuleOptions): DynamicModule {
     return {
       module: AppModule,
       imports: [
         ConfigModule.forRoot(config),
-        LoggerModule.forRoot(loggerParams(config, logDestination)),
+        TracingModule.forRoot(tracing),
+        LoggerModule.forRoot(
+          loggerParams(config, logDestination, tracing.enabled ? traceLogFields : undefined),
+        ),
         DatabaseModule.forRoot(config, database),
         LimitsModule,
         ProvidersModule,

@@ -2,6 +2,8 @@
 // targets checked against the byok-proxy rows, and the details behind each column.
 import { realtimeSection } from './realtime.mjs';
 
+import { tracingCostSection } from './tracing-cost.mjs';
+
 const us = (v) =>
   Number.isFinite(v) ? (v >= 10_000 ? `${(v / 1000).toFixed(1)} ms` : `${Math.round(v)} µs`) : '—';
 const plusUs = (v) => (Number.isFinite(v) ? `${v >= 0 ? '+' : '−'}${us(Math.abs(v))}` : '—');
@@ -380,6 +382,7 @@ export function render(run) {
   }
   out.push(...limitsCostSection(run));
   out.push(...realtimeSection(run));
+  out.push(...tracingCostSection(run));
 
   out.push('## Details', '');
   out.push(

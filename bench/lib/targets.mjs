@@ -146,15 +146,30 @@ export const BENCH_LIMITS_ENV = {
  * `servers` on PostgreSQL + OpenBao (KV v2, token auth) started for it. With `limits`, the
  * same embedded defaults plus BENCH_LIMITS_ENV.
  */
-export function byokTarget(logLevel, { servers = false, limits = false } = {}) {
+/** The OTLP sink the tracing row exports to (servers/otlp-sink.mjs). */
+async function startOtlpSink(ctx) {
+  const port = await freePort();
+  const proc = start('otlp-sink', node, [join(SERVERS, 'otlp-sink.mjs'), `--port=${port}`], {
+    env: process.env,
+    cwd: ROOT,
+    logFile: join(ctx.logDir, 'otlp-sink.log'),
+  });
+  const origin = `http://127.0.0.1:${port}`;
+  await waitForHttp(proc, `${origin}/healthz`, 10_000);
+  return origin;
+}
+
+export function byokTarget(logLevel, { servers = false, limits = false, tracing = false } = {}) {
   const found = servers ? findBackingServers() : {};
-  const kind = `${servers ? 'servers-' : ''}${limits ? 'limits-' : ''}`;
+  const kind = `${servers ? 'servers-' : ''}${limits ? 'limits-' : ''}${tracing ? 'tracing-' : ''}`;
   return {
     label: servers
       ? `byok-proxy (PostgreSQL + OpenBao, LOG_LEVEL=${logLevel})`
       : limits
         ? `byok-proxy (limits on, LOG_LEVEL=${logLevel})`
-        : `byok-proxy (LOG_LEVEL=${logLevel})`,
+        : tracing
+          ? `byok-proxy (tracing on, LOG_LEVEL=${logLevel})`
+          : `byok-proxy (LOG_LEVEL=${logLevel})`,
     byok: true,
     skip: found.missing,
     async start(ctx) {
@@ -185,6 +200,7 @@ export function byokTarget(logLevel, { servers = false, limits = false } = {}) {
         OPENAI_BASE_URL: ctx.double.origin,
         ...backing,
         ...(limits ? BENCH_LIMITS_ENV : {}),
+        ...(tracing ? { OTEL_EXPORTER_OTLP_ENDPOINT: await startOtlpSink(ctx) } : {}),
         ...ctx.byokEnv,
       };
       const name = `byok-proxy-${kind}${logLevel}`;

@@ -119,13 +119,9 @@ function strategyOptions(config: AppConfig, logger: Logger): StrategyOptionsWith
 
   const { secret, source, path } = resolveJwtSecret(config);
   if (source !== 'env') {
+    // One line: a multi-line banner ends up as one JSON string full of \n in a log collector.
     logger.warn(
-      [
-        '*** DEV MODE AUTH: AUTH_JWKS_URI and AUTH_JWT_SECRET are unset. ***',
-        `JWTs are HS256-signed with a ${source === 'generated' ? 'newly generated' : 'generated'} secret in ${path}.`,
-        'Mint a token with: npm run token -- --sub alice [--org acme] [--org-role admin] [--admin]',
-        'This is for development only; production needs AUTH_JWKS_URI (or an explicit AUTH_JWT_SECRET).',
-      ].join('\n'),
+      `DEV MODE AUTH: AUTH_JWKS_URI and AUTH_JWT_SECRET are unset; JWTs are HS256-signed with a ${source === 'generated' ? 'newly generated' : 'generated'} secret in ${path}. Mint a token with: npm run token -- --sub alice [--org acme] [--org-role admin] [--admin]. This is for development only; production needs AUTH_JWKS_URI (or an explicit AUTH_JWT_SECRET).`,
     );
   }
   // A prebuilt KeyObject spares jsonwebtoken a failed createPublicKey() (and its thrown

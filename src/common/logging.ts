@@ -2,6 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Params } from 'nestjs-pino';
 import { destination as pinoDestination, type DestinationStream, pino } from 'pino';
 import { pinoHttp } from 'pino-http';
+import pinoPretty from 'pino-pretty';
 import type { AppConfig } from '../config/app-config';
 import { requestId } from './http/request-id';
 
@@ -24,10 +25,20 @@ type Req = IncomingMessage & { id?: unknown };
 
 /**
  * stdout, written asynchronously: a log line never waits for the write (pino flushes what is
- * buffered when the process exits).
+ * buffered when the process exits). For a person at a terminal (LOG_PRETTY, or unset: stdout is
+ * a TTY outside production) lines are formatted by pino-pretty; JSON otherwise.
  */
-export function stdoutDestination(): DestinationStream {
-  return pinoDestination({ dest: 1, sync: false });
+export function stdoutDestination(config: AppConfig): DestinationStream {
+  const pretty = config.logPretty ?? (!config.production && process.stdout.isTTY === true);
+  if (!pretty) return pinoDestination({ dest: 1, sync: false });
+  return pinoPretty({
+    destination: 1,
+    sync: false,
+    colorize: process.stdout.isTTY === true,
+    translateTime: 'SYS:HH:MM:ss.l',
+    messageFormat: '{if context}[{context}] {end}{msg}',
+    ignore: 'pid,hostname,context',
+  });
 }
 
 /**
@@ -37,9 +48,14 @@ export function stdoutDestination(): DestinationStream {
  * request through an AsyncLocalStorage, would turn on Node 20's promise hooks for the whole
  * process at the first /api request (a third of the proxy's CPU per request; free on Node 24).
  */
-export function loggerParams(config: AppConfig, destination: DestinationStream): Params {
+export function loggerParams(
+  config: AppConfig,
+  destination: DestinationStream,
+  mixin?: () => Record<string, string>,
+): Params {
   const options = {
     level: config.logLevel,
+    mixin,
     redact: { paths: REDACT_PATHS, censor: '[redacted]' },
     genReqId: (req: Req) => (typeof req.id === 'string' ? req.id : ''),
     autoLogging: false,
@@ -64,6 +80,9 @@ export interface AccessDetails {
   keyHint?: string;
   bytesIn?: number;
   bytesOut?: number;
+  /** The request's trace and span, when tracing is on. */
+  traceId?: string;
+  spanId?: string;
 }
 
 const DETAILS = Symbol('accessDetails');
@@ -78,8 +97,10 @@ export function accessDetails(res: ServerResponse): AccessDetails {
  * One JSON line per request (every route: /v1, /proxy, /api, health, pages), written by pino-http
  * when the response finishes or the connection closes: request id, method, path (never the query
  * string), status, duration, bytes in and out, and for proxied requests the caller, provider,
- * model and which key answered (source and hint, never the key). Fields are an allow-list, so the
- * line needs no redaction pass. Undefined when info is not logged: nothing runs per request then.
+ * model and which key answered (source and hint, never the key), and the trace and span ids when
+ * tracing is on. Fields are an allow-list, so the line needs no redaction pass. Successful proxied
+ * requests are sampled (LOG_SAMPLE_SUCCESS); errors, aborted requests and every other route are
+ * always written. Undefined when info is not logged: nothing runs per request then.
  */
 export function accessLog(
   config: AppConfig,
@@ -104,15 +125,25 @@ export function accessLog(
       bytesIn: d?.bytesIn ?? (Number(req.headers['content-length']) || 0),
       bytesOut: d?.bytesOut ?? (length === undefined ? undefined : Number(length)),
       aborted: res.writableFinished ? undefined : true,
+      trace_id: d?.traceId,
+      span_id: d?.spanId,
     };
   };
+  const sample = config.logSampleSuccess;
+  const dropped = (req: Req, res: ServerResponse) =>
+    sample < 1 &&
+    res.statusCode < 400 &&
+    res.writableFinished &&
+    isProxyPath(req.url ?? '') &&
+    Math.random() >= sample;
   return pinoHttp({
     logger,
     genReqId: requestId,
     wrapSerializers: false,
     // pino-http binds the request to a child logger; nothing of it is printed.
     serializers: { req: () => undefined },
-    customLogLevel: (_req, res, err) => (err || res.statusCode >= 500 ? 'error' : 'info'),
+    customLogLevel: (req, res, err) =>
+      err || res.statusCode >= 500 ? 'error' : dropped(req, res) ? 'silent' : 'info',
     customSuccessObject: (req, res, val: { responseTime: number }) =>
       line(req, res, val.responseTime),
     customErrorObject: (req, res, _err, val: { responseTime: number }) =>
@@ -121,3 +152,6 @@ export function accessLog(
     customErrorMessage: () => 'request',
   });
 }
+
+const PROXY_PATH = /^\/(v1|proxy)([/?#]|$)/;
+const isProxyPath = (url: string): boolean => PROXY_PATH.test(url);

@@ -3,6 +3,7 @@ import { validateSync } from 'class-validator';
 import { resolve } from 'node:path';
 import { EnvSchema } from './env.schema';
 import type { Limits } from '../limits/limits';
+import { type TracingConfig, tracingConfig } from '../tracing/tracing-config';
 
 export const APP_CONFIG = Symbol('APP_CONFIG');
 
@@ -16,7 +17,13 @@ export interface AppConfig {
   metricsPort?: number;
   dataDir: string;
   logLevel: string;
+  /** LOG_SAMPLE_SUCCESS: share of successful proxied requests that get an access line. */
+  logSampleSuccess: number;
+  /** LOG_PRETTY, or (unset) whether stdout is a TTY outside production. */
+  logPretty?: boolean;
   production: boolean;
+  /** OpenTelemetry traces; undefined when off (no OTLP endpoint set). */
+  tracing?: TracingConfig;
   shutdownTimeoutMs: number;
   database: { url?: string; migrationsRun: boolean; statementTimeoutMs: number };
   secretStore: 'vault' | 'local';
@@ -48,7 +55,7 @@ export interface AppConfig {
   };
   providersFile?: string;
   defaultProvider: string;
-  /** `<ID>_BASE_URL`, `<ID>_API_KEY`, `<ID>_ENV_FALLBACK`, `<ID>_TOKEN_URL` for any provider id; the registry reads them. */
+  /** `<ID>_BASE_URL`, `<ID>_API_KEY`, `<ID>_ENV_FALLBACK`, `<ID>_TOKEN_URL`, `<ID>_PROPAGATE_TRACE` for any provider id; the registry reads them. */
   providerEnv: Record<string, string>;
   /** YAML that adds or overrides entries of src/usage/prices.yaml. */
   pricesFile?: string;
@@ -91,7 +98,7 @@ export class ConfigError extends Error {
   override name = 'ConfigError';
 }
 
-const PROVIDER_ENV = /^[A-Z0-9_]+_(BASE_URL|API_KEY|ENV_FALLBACK|TOKEN_URL)$/;
+const PROVIDER_ENV = /^[A-Z0-9_]+_(BASE_URL|API_KEY|ENV_FALLBACK|TOKEN_URL|PROPAGATE_TRACE)$/;
 
 /** Validates the environment; throws a ConfigError naming each bad variable. */
 export function loadConfig(env: Record<string, string | undefined>): AppConfig {
@@ -137,6 +144,7 @@ export function loadConfig(env: Record<string, string | undefined>): AppConfig {
     problems.push(
       'AUTH_JWKS_URI (or an explicit AUTH_JWT_SECRET) is required when NODE_ENV=production (a generated dev secret is refused)',
     );
+  const tracing = tracingConfig(e, problems);
   if (problems.length)
     throw new ConfigError(`Invalid configuration:\n  - ${problems.join('\n  - ')}`);
 
@@ -150,7 +158,10 @@ export function loadConfig(env: Record<string, string | undefined>): AppConfig {
     metricsPort: e.METRICS_PORT,
     dataDir: resolve(e.DATA_DIR),
     logLevel: e.LOG_LEVEL,
+    logSampleSuccess: e.LOG_SAMPLE_SUCCESS,
+    logPretty: e.LOG_PRETTY,
     production,
+    tracing,
     shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
     database: {
       url: e.DATABASE_URL,

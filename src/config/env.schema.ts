@@ -32,6 +32,10 @@ export class EnvSchema {
   @IsOptional() @IsIn(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']) LOG_LEVEL =
     'info';
   @IsOptional() @IsString() NODE_ENV?: string;
+  /** Share of successful (< 400) proxied requests whose access line is written; errors always are. */
+  @IsOptional() @Transform(toNumber) @IsNumber() @Min(0) @Max(1) LOG_SAMPLE_SUCCESS = 1;
+  /** Human-readable logs (pino-pretty); unset: when NODE_ENV is not production and stdout is a TTY. */
+  @IsOptional() @Transform(toBool) @IsBoolean() LOG_PRETTY?: boolean;
   @IsOptional() @Transform(toInt) @IsInt() @Min(0) SHUTDOWN_TIMEOUT_MS = 30000;
 
   @IsOptional()
@@ -122,4 +126,26 @@ export class EnvSchema {
   @IsOptional() @Transform(toInt) @IsInt() @Min(1000) WS_MAX_SESSION_MS = 3_600_000;
   /** Bytes a session may hold unsent per direction before it is closed (1013). */
   @IsOptional() @Transform(toInt) @IsInt() @Min(65536) WS_MAX_BUFFERED_BYTES = 4 * 1024 * 1024;
+  /** OpenTelemetry traces (OTLP/HTTP); off while neither endpoint is set. */
+  @IsOptional() @IsUrl(url) OTEL_EXPORTER_OTLP_ENDPOINT?: string;
+  @IsOptional() @IsUrl(url) OTEL_EXPORTER_OTLP_TRACES_ENDPOINT?: string;
+  @IsOptional() @IsString() OTEL_EXPORTER_OTLP_HEADERS?: string;
+  @IsOptional() @IsString() OTEL_EXPORTER_OTLP_TRACES_HEADERS?: string;
+  @IsOptional() @Transform(toBool) @IsBoolean() OTEL_SDK_DISABLED = false;
+  @IsOptional() @IsIn(['otlp', 'none']) OTEL_TRACES_EXPORTER = 'otlp';
+  @IsOptional() @IsString() OTEL_SERVICE_NAME?: string;
+  @IsOptional() @IsString() OTEL_RESOURCE_ATTRIBUTES?: string;
+  @IsOptional()
+  @IsIn([
+    'always_on',
+    'always_off',
+    'traceidratio',
+    'parentbased_always_on',
+    'parentbased_always_off',
+    'parentbased_traceidratio',
+  ])
+  OTEL_TRACES_SAMPLER = 'parentbased_always_on';
+  @IsOptional() @Transform(toNumber) @IsNumber() @Min(0) @Max(1) OTEL_TRACES_SAMPLER_ARG = 1;
+  /** Milliseconds between two span exports. */
+  @IsOptional() @Transform(toInt) @IsInt() @Min(1) OTEL_BSP_SCHEDULE_DELAY = 5000;
 }

@@ -8,9 +8,8 @@ import {
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { APP_CONFIG, type AppConfig } from '../config/app-config';
+import { exposition } from './exposition';
 import { MetricsService } from './metrics.service';
-
-export const METRICS_CONTENT_TYPE = 'text/plain; version=0.0.4; charset=utf-8';
 
 /**
  * `/metrics` on its own port (METRICS_PORT, bound to HOST), so a scraper can reach it while the
@@ -67,8 +66,8 @@ export class MetricsServer implements OnApplicationBootstrap, OnApplicationShutd
       return end(res, 405, 'Method Not Allowed\n');
     }
     try {
-      const body = await this.metrics.registry.metrics();
-      res.writeHead(200, { 'content-type': METRICS_CONTENT_TYPE });
+      const { contentType, body } = await exposition(this.metrics.registry, req.headers.accept);
+      res.writeHead(200, { 'content-type': contentType });
       res.end(req.method === 'HEAD' ? undefined : body);
     } catch (e) {
       this.logger.error(`Collecting metrics failed: ${(e as Error).message}`);

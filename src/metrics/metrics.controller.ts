@@ -1,7 +1,8 @@
-import { Controller, Get, Header } from '@nestjs/common';
+import { Controller, Get, Req, Res } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Public } from '../auth/public.decorator';
-import { METRICS_CONTENT_TYPE } from './metrics-server';
+import { exposition } from './exposition';
 import { MetricsService } from './metrics.service';
 
 @ApiTags('health')
@@ -11,10 +12,17 @@ export class MetricsController {
   constructor(private readonly metrics: MetricsService) {}
 
   @Get()
-  @Header('content-type', METRICS_CONTENT_TYPE)
   @ApiOperation({ summary: 'Prometheus metrics (GenAI client metrics and byok_*)' })
-  @ApiOkResponse({ description: 'Prometheus text exposition format' })
-  scrape(): Promise<string> {
-    return this.metrics.registry.metrics();
+  @ApiOkResponse({
+    description:
+      'Prometheus text exposition format, or OpenMetrics (with trace-id exemplars) when Accept asks for application/openmetrics-text',
+  })
+  async scrape(
+    @Req() req: FastifyRequest,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ): Promise<string> {
+    const { contentType, body } = await exposition(this.metrics.registry, req.headers.accept);
+    void reply.header('content-type', contentType);
+    return body;
   }
 }

@@ -17,6 +17,12 @@ export const MAX_SERIES = 500;
 
 const GENAI = ['gen_ai_provider_name', 'gen_ai_request_model', 'gen_ai_operation_name'] as const;
 
+type Observer = { observe(v: number): void };
+type Bound = Record<'duration' | 'firstChunk' | 'input' | 'output', Observer> & {
+  labels: Record<(typeof GENAI)[number], string>;
+  errorType: string;
+};
+
 export interface OperationSample {
   provider: string;
   model?: string;
@@ -28,6 +34,8 @@ export interface OperationSample {
   firstChunkSeconds?: number;
   promptTokens?: number;
   completionTokens?: number;
+  /** The request's sampled trace, kept as the latency histograms' exemplar. */
+  traceId?: string;
 }
 
 /**
@@ -43,25 +51,27 @@ export class MetricsService {
   readonly registry = new Registry();
   private readonly models = new Set<string>();
   private readonly errorTypes = new ErrorTypeLabels();
-  private readonly bound = new Map<
-    string,
-    Record<'duration' | 'firstChunk' | 'input' | 'output', { observe(v: number): void }>
-  >();
+  private readonly bound = new Map<string, Bound>();
 
-  private readonly duration = new Histogram({
+  // The latency histograms keep trace-id exemplars (shown in OpenMetrics only: exposition.ts).
+  // prom-client refuses them on a Prometheus registry at construction, so they are registered
+  // below; <string>: its types take exemplar label names for metric label names.
+  private readonly duration = new Histogram<string>({
     name: 'gen_ai_client_operation_duration_seconds',
     help: 'GenAI operation duration (OpenTelemetry gen_ai.client.operation.duration)',
     labelNames: [...GENAI, 'error_type'],
     buckets: DURATION_BUCKETS,
-    registers: [this.registry],
+    registers: [],
+    enableExemplars: true,
   });
 
-  private readonly firstChunk = new Histogram({
+  private readonly firstChunk = new Histogram<string>({
     name: 'gen_ai_client_operation_time_to_first_chunk_seconds',
     help: 'Time to the first chunk of a response (gen_ai.client.operation.time_to_first_chunk)',
     labelNames: GENAI,
     buckets: DURATION_BUCKETS,
-    registers: [this.registry],
+    registers: [],
+    enableExemplars: true,
   });
 
   private readonly tokens = new Histogram({
@@ -131,6 +141,8 @@ export class MetricsService {
   private dependencyProbe?: () => Promise<Record<string, boolean>>;
 
   constructor() {
+    this.registry.registerMetric(this.duration);
+    this.registry.registerMetric(this.firstChunk);
     collectDefaultMetrics({ register: this.registry });
     const probe = () => this.dependencyProbe?.();
     new Gauge({
@@ -191,8 +203,11 @@ export class MetricsService {
       operationLabel(s.operation),
       this.errorTypes.label(s.errorType),
     );
-    c.duration.observe(s.seconds);
-    if (s.firstChunkSeconds !== undefined) c.firstChunk.observe(s.firstChunkSeconds);
+    if (s.traceId) this.observeWithExemplar(c, s, { trace_id: s.traceId });
+    else {
+      c.duration.observe(s.seconds);
+      if (s.firstChunkSeconds !== undefined) c.firstChunk.observe(s.firstChunkSeconds);
+    }
     if (s.promptTokens !== undefined) c.input.observe(s.promptTokens);
     if (s.completionTokens !== undefined) c.output.observe(s.completionTokens);
     this.requests.inc({
@@ -200,6 +215,17 @@ export class MetricsService {
       status: statusLabel(s.status),
       key_source: s.keySource,
     });
+  }
+
+  /** The latency observations of a traced request, with its trace id as their exemplar. */
+  private observeWithExemplar(c: Bound, s: OperationSample, exemplarLabels: { trace_id: string }) {
+    this.duration.observe({
+      labels: { ...c.labels, error_type: c.errorType },
+      value: s.seconds,
+      exemplarLabels,
+    });
+    if (s.firstChunkSeconds !== undefined)
+      this.firstChunk.observe({ labels: c.labels, value: s.firstChunkSeconds, exemplarLabels });
   }
 
   /** Label-bound children, built once per label set: validating labels per request was hot. */
@@ -218,6 +244,8 @@ export class MetricsService {
         gen_ai_operation_name: operation,
       };
       c = {
+        labels,
+        errorType,
         duration: this.duration.labels({ ...labels, error_type: errorType }),
         firstChunk: this.firstChunk.labels(labels),
         input: this.tokens.labels({ ...labels, gen_ai_token_type: 'input' }),

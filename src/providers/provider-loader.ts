@@ -302,6 +302,12 @@ export function loadProviders(
       if (fallback === 'true' || fallback === 'false') record.envFallback = fallback === 'true';
       else problems.push(`${prefix}_ENV_FALLBACK must be "true" or "false", got "${fallback}"`);
     }
+    const propagate = env[`${prefix}_PROPAGATE_TRACE`];
+    if (propagate !== undefined) {
+      if (propagate === 'true' || propagate === 'false')
+        record.propagateTrace = propagate === 'true';
+      else problems.push(`${prefix}_PROPAGATE_TRACE must be "true" or "false", got "${propagate}"`);
+    }
     const key = env[record.envKey];
     Object.freeze(record.headers);
     Object.freeze(record.verify);

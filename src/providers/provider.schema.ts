@@ -48,4 +48,6 @@ export interface ProviderRecord {
   encodedSlashes: boolean;
   /** The native paths that may be upgraded to a WebSocket (realtime APIs); none when unset. */
   realtime?: RealtimeSpec;
+  /** `<ID>_PROPAGATE_TRACE`: upstream requests carry W3C trace context (a provider is a third party: off by default). */
+  propagateTrace?: boolean;
 }

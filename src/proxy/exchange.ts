@@ -1,6 +1,7 @@
 import type { Caller } from '../auth/caller';
 import type { KeyCandidate } from '../keys/key-resolver';
 import type { Estimate, Reservation } from '../limits/limits.service';
+import type { ProxyTrace } from '../tracing/proxy-trace';
 import type { UsageEvent } from '../usage/usage-event';
 import type { ProxyTarget } from './proxy-target';
 import type { TokenUsage } from './usage-sniffer';
@@ -18,6 +19,8 @@ export interface Exchange {
   reservations: { reservation: Reservation; keyId?: string }[];
   /** The most the request may use, once admission needed it. */
   estimate?: Estimate;
+  /** Its spans, while tracing is on. */
+  trace?: ProxyTrace;
 }
 
 /** How an exchange ended, as the relay (or the error path) saw it. */
@@ -52,6 +55,7 @@ export function usageEventOf(ex: Exchange, o: ExchangeOutcome): UsageEvent | und
     firstChunkMs: o.firstChunkAt === undefined ? undefined : o.firstChunkAt - ex.started,
     promptTokens: o.usage?.promptTokens,
     completionTokens: o.usage?.completionTokens,
+    traceId: ex.trace?.sampledTraceId,
     // The caller's and the serving key's reservations settle to what was used; keys that were
     // tried and failed over used nothing.
     reservations: ex.reservations.map(({ reservation, keyId }) => ({

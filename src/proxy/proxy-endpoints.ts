@@ -1,6 +1,7 @@
 import { Injectable, Logger } from '@nestjs/common';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { badUrl, paramTooLong, MAX_PARAM_LENGTH } from '../common/http/router-errors';
+import { Tracing } from '../tracing/tracing';
 import { ProxyService } from './proxy.service';
 
 const METHODS = new Set(['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'HEAD', 'OPTIONS']);
@@ -17,7 +18,10 @@ const METHODS = new Set(['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'HEAD', 'OPTIO
 export class ProxyEndpoints {
   private readonly logger = new Logger('Proxy');
 
-  constructor(private readonly proxy: ProxyService) {}
+  constructor(
+    private readonly proxy: ProxyService,
+    private readonly tracing: Tracing,
+  ) {}
 
   /** Takes the request when it is the proxy's: true when taken. */
   take(req: IncomingMessage, res: ServerResponse): boolean {
@@ -29,7 +33,11 @@ export class ProxyEndpoints {
     const refused = end - prefix > MAX_PARAM_LENGTH ? paramTooLong() : undecodable(url, end);
     // handle() answers every failure itself; this is for a bug past that point (no framework
     // above would catch it, and an unhandled rejection ends the process).
-    this.proxy.handle(req, res, refused).catch((e: unknown) => {
+    const trace = this.tracing.proxyRequest(req, res);
+    const handled = trace
+      ? trace.run(() => this.proxy.handle(req, res, refused, trace))
+      : this.proxy.handle(req, res, refused);
+    handled.catch((e: unknown) => {
       this.logger.error({ msg: 'proxy handler failed', err: { message: (e as Error).message } });
       res.destroy();
     });

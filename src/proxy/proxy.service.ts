@@ -24,6 +24,7 @@ import type { ProxyRequest, ProxyTarget } from './proxy-target';
 import { ResponseRelay } from './response-relay';
 import { TargetFinder } from './target-finder';
 import { MetricsService } from '../metrics/metrics.service';
+import type { ProxyTrace } from '../tracing/proxy-trace';
 
 const REJECTED = new Set([401, 403]);
 const FAILOVER = new Set([401, 403, 429]);
@@ -55,7 +56,12 @@ export class ProxyService {
   ) {}
 
   /** `refused`: what the router would have answered instead (a malformed or over-long path). */
-  async handle(raw: IncomingMessage, res: ServerResponse, refused?: AppError): Promise<void> {
+  async handle(
+    raw: IncomingMessage,
+    res: ServerResponse,
+    refused?: AppError,
+    trace?: ProxyTrace,
+  ): Promise<void> {
     const id = requestId(raw);
     const ex: Exchange = {
       requestId: id,
@@ -64,6 +70,7 @@ export class ProxyService {
       target: undefined,
       candidate: undefined,
       reservations: [],
+      trace,
     };
     const access = accessDetails(res);
     let outcome: ExchangeOutcome | undefined;
@@ -94,6 +101,8 @@ export class ProxyService {
       outcome = await this.forward(req, res, ex, target, candidates, access);
     } catch (e) {
       outcome = this.fail(res, ex, e, access);
+    } finally {
+      trace?.end(ex, outcome, res);
     }
     const event = outcome && usageEventOf(ex, outcome);
     if (event) this.usage.record(event);
@@ -130,6 +139,7 @@ export class ProxyService {
       access.keySource = candidate.source;
       access.keyHint = candidate.hint;
       tried.push({ secret, hint: candidate.hint });
+      ex.trace?.attempt(ex, headers);
       const up = await this.upstream.send({
         provider: target.provider,
         key: secret,
@@ -149,6 +159,7 @@ export class ProxyService {
           `${target.provider.id} answered ${status} for ${candidate.source} key ${candidate.hint}; trying the next key`,
         );
         this.metrics.failover(target.provider.id, status);
+        ex.trace?.failover(status);
         await up.body.dump();
         continue;
       }

@@ -88,16 +88,9 @@ export function loadMasterKey(
     if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
     return readMasterKeyFile(file, logger);
   }
+  // One line: a multi-line banner ends up as one JSON string full of \n in a log collector.
   logger.warn(
-    [
-      '',
-      '*****************************************************************************',
-      `  GENERATED A NEW LOCAL MASTER KEY at ${file} (mode 0600).`,
-      '  It encrypts every provider key in the local store: if this file is lost,',
-      '  every stored key is lost with it. Back it up, and in production set',
-      '  LOCAL_MASTER_KEY (base64 of 32 bytes: openssl rand -base64 32) instead.',
-      '*****************************************************************************',
-    ].join('\n'),
+    `GENERATED A NEW LOCAL MASTER KEY at ${file} (mode 0600). It encrypts every provider key in the local store: if this file is lost, every stored key is lost with it. Back it up, and in production set LOCAL_MASTER_KEY (base64 of 32 bytes: openssl rand -base64 32) instead.`,
   );
   return key;
 }

@@ -6,6 +6,7 @@ import { LocalSecretEntity } from '../database/entities/local-secret.entity';
 import { LocalSecretStore } from './local.secret-store';
 import { SecretStoreError } from './secret-store.error';
 import { SECRET_STORE, type SecretStore } from './secret-store.port';
+import { Tracing } from '../tracing/tracing';
 import { VaultSecretStore } from './vault.secret-store';
 
 /**
@@ -34,16 +35,23 @@ export async function createSecretStore(
 
 /**
  * SECRET_STORE for the modules that import this one (keys, health). It needs APP_CONFIG (the
- * global ConfigModule) and, for the local store, TypeORM's DataSource.
+ * global ConfigModule) and, for the local store, TypeORM's DataSource; with Tracing (the global
+ * TracingModule) its calls are spans while tracing is on.
  */
 @Module({
   providers: [
     {
       provide: SECRET_STORE,
       // Optional so a vault-only context (tests, tools) needs no database.
-      inject: [APP_CONFIG, { token: getDataSourceToken(), optional: true }],
-      useFactory: (config: AppConfig, dataSource?: DataSource) =>
-        createSecretStore(config, dataSource),
+      inject: [
+        APP_CONFIG,
+        { token: getDataSourceToken(), optional: true },
+        { token: Tracing, optional: true },
+      ],
+      useFactory: async (config: AppConfig, dataSource?: DataSource, tracing?: Tracing) => {
+        const store = await createSecretStore(config, dataSource);
+        return tracing ? tracing.secretStore(store) : store;
+      },
     },
   ],
   exports: [SECRET_STORE],
@@ -53,6 +61,6 @@ export class SecretStoreModule implements OnModuleDestroy {
 
   /** Stops Vault token renewal timers so shutdown is not held up or followed by stray calls. */
   onModuleDestroy(): void {
-    if (this.store instanceof VaultSecretStore) this.store.close();
+    this.store.close?.();
   }
 }

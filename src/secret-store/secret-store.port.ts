@@ -23,4 +23,6 @@ export interface SecretStore {
   destroyVersion(ref: SecretRef, version: number): Promise<void>;
   /** Throws with a reason when the store cannot serve (readiness). */
   ping(): Promise<void>;
+  /** Stops background work (Vault token renewal). */
+  close?(): void;
 }

@@ -21,7 +21,9 @@ const HOP_BY_HOP = new Set([
  *   (model prefix stripped), so a client's length could be wrong;
  * - `expect` (undici refuses it) and `accept-encoding` (replaced by identity, see below);
  * - `content-encoding`: a gzip, deflate or br body arrives decoded (common/http/request-encoding,
- *   which refuses every other coding), so the bytes sent upstream are never encoded.
+ *   which refuses every other coding), so the bytes sent upstream are never encoded;
+ * - the caller's trace context (`traceparent`, `tracestate`), unless the operator lets the
+ *   provider see it (`<ID>_PROPAGATE_TRACE`): a provider is a third party.
  */
 const DROP_REQUEST = new Set([
   'host',
@@ -94,11 +96,15 @@ function startsWithAny(name: string, prefixes: readonly string[]): boolean {
  */
 export function buildUpstreamHeaders(
   clientHeaders: HeaderMap,
-  provider: Pick<ProviderRecord, 'headers'>,
+  provider: Pick<ProviderRecord, 'headers' | 'propagateTrace'>,
 ): Record<string, string> {
   const out: Record<string, string> = {};
   for (const [name, value] of filtered(clientHeaders, DROP_REQUEST, DROP_REQUEST_PREFIXES))
     out[name] = Array.isArray(value) ? value.join(', ') : value;
+  if (!provider.propagateTrace) {
+    delete out.traceparent;
+    delete out.tracestate;
+  }
   for (const [name, value] of Object.entries(provider.headers)) out[name] ??= value;
   out['accept-encoding'] = 'identity';
   return out;

@@ -25,6 +25,8 @@ export interface UsageEvent {
   firstChunkMs?: number;
   promptTokens?: number;
   completionTokens?: number;
+  /** The request's trace, when it was traced and sampled (the latency metrics' exemplar). */
+  traceId?: string;
   /** Admission's reservations to settle: to the usage when `served`, else to nothing. */
   reservations: { reservation: Reservation; served: boolean }[];
 }

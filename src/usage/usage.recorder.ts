@@ -70,6 +70,7 @@ export class UsageRecorder implements OnModuleInit, BeforeApplicationShutdown {
       firstChunkSeconds: e.firstChunkMs === undefined ? undefined : e.firstChunkMs / 1000,
       promptTokens: e.promptTokens,
       completionTokens: e.completionTokens,
+      traceId: e.traceId,
     });
     this.writer.push({
       createdAt: new Date(),

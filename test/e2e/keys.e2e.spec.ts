@@ -2,8 +2,10 @@ import { randomBytes } from 'node:crypto';
 import { Client } from 'pg';
 import { DataSource } from 'typeorm';
 import { sign } from 'jsonwebtoken';
+import { eventually } from '../helpers/eventually';
 import { ApiClient } from '../helpers/http';
 import { testJwt } from '../helpers/modes';
+import { type OtlpReceiver, startOtlpReceiver } from '../helpers/otlp-receiver';
 import type { RunningApp } from '../helpers/start-app';
 import { startStack, type Stack } from '../helpers/start-stack';
 import { createTestDatabase } from '../helpers/start-postgres';
@@ -89,11 +91,17 @@ describe.each(modes)('key management API over HTTP: $name', (mode) => {
   let app: RunningApp;
   let double: UpstreamDouble;
   let env: Record<string, string>;
+  let receiver: OtlpReceiver;
   let alice: ApiClient;
   let bob: ApiClient;
 
   beforeAll(async () => {
-    stack = await startStack({ mode });
+    // Traced into a local OTLP receiver, so the scan below covers every span too.
+    receiver = await startOtlpReceiver();
+    stack = await startStack({
+      mode,
+      env: { OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url, OTEL_BSP_SCHEDULE_DELAY: '50' },
+    });
     ({ app, double, env } = stack);
     alice = new ApiClient(app.url, jwt('alice'));
     bob = alice.as(jwt('bob'));
@@ -101,6 +109,7 @@ describe.each(modes)('key management API over HTTP: $name', (mode) => {
 
   afterAll(async () => {
     await stack?.close();
+    await receiver?.close();
   });
 
   it('saves a key (201), updates it by name (200) and answers with metadata only', async () => {
@@ -433,7 +442,7 @@ describe.each(modes)('key management API over HTTP: $name', (mode) => {
     expect((await alice.as(undefined).get('/healthz')).status).toBe(200);
   });
 
-  it('never shows the raw key: not in a response, a log line or (vault mode) a database row', async () => {
+  it('never shows the raw key: not in a response, a log line, a span or (vault mode) a database row', async () => {
     expect(alice.seen.length).toBeGreaterThan(40);
     for (const ex of alice.seen) {
       expect(ex.text).not.toContain(CANARY);
@@ -441,6 +450,8 @@ describe.each(modes)('key management API over HTTP: $name', (mode) => {
     }
     expect(app.logs.length).toBeGreaterThan(20);
     expect(app.logs.join('\n')).not.toContain(CANARY);
+    await eventually(() => expect(receiver.spans.length).toBeGreaterThan(40));
+    for (const body of receiver.bodies) expect(body).not.toContain(CANARY);
     if (mode.vault) {
       const db = new Client({ connectionString: env.DATABASE_URL });
       await db.connect();

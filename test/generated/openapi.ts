@@ -2839,7 +2839,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Prometheus text exposition format */
+            /** @description Prometheus text exposition format, or OpenMetrics (with trace-id exemplars) when Accept asks for application/openmetrics-text */
             200: {
                 headers: {
                     [name: string]: unknown;

@@ -117,6 +117,8 @@ describe('JwtStrategy, dev mode (HS256)', () => {
       const dev = new JwtStrategy(loadConfig({ DATA_DIR: dir }));
       expect(warn).toHaveBeenCalledWith(expect.stringContaining('npm run token -- --sub alice'));
       expect(warn).toHaveBeenCalledWith(expect.stringContaining('development only'));
+      // One line, not a banner that becomes a JSON string full of \n.
+      expect(warn.mock.calls.some(([m]) => String(m).includes('\n'))).toBe(false);
       const secret = readFileSync(join(dir, 'dev-jwt.secret'), 'utf8').trim();
       await expect(dev.verify(mintHs256(secret, { sub: 'alice' }))).resolves.toMatchObject({
         caller: { sub: 'alice' },

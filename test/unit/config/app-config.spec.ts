@@ -51,4 +51,58 @@ describe('loadConfig', () => {
     const c = loadConfig({ CEREBRAS_API_KEY: 'k', OPENAI_BASE_URL: 'http://x', OTHER: 'y' });
     expect(c.providerEnv).toEqual({ CEREBRAS_API_KEY: 'k', OPENAI_BASE_URL: 'http://x' });
   });
+
+  describe('OpenTelemetry variables', () => {
+    it('leaves tracing off without an OTLP endpoint, or when the SDK is disabled', () => {
+      expect(loadConfig({}).tracing).toBeUndefined();
+      const endpoint = { OTEL_EXPORTER_OTLP_ENDPOINT: 'http://collector:4318' };
+      expect(loadConfig({ ...endpoint, OTEL_SDK_DISABLED: 'true' }).tracing).toBeUndefined();
+      expect(loadConfig({ ...endpoint, OTEL_TRACES_EXPORTER: 'none' }).tracing).toBeUndefined();
+    });
+
+    it('reads the endpoint, headers, service name, resource attributes and sampler', () => {
+      const t = loadConfig({
+        OTEL_EXPORTER_OTLP_ENDPOINT: 'http://collector:4318/',
+        OTEL_EXPORTER_OTLP_HEADERS: 'x-token=a%20b,x-tenant=t1',
+        OTEL_RESOURCE_ATTRIBUTES: 'service.name=from-attrs,deployment.environment.name=prod',
+        OTEL_TRACES_SAMPLER: 'parentbased_traceidratio',
+        OTEL_TRACES_SAMPLER_ARG: '0.25',
+      }).tracing;
+      expect(t).toMatchObject({
+        url: 'http://collector:4318/v1/traces',
+        headers: { 'x-token': 'a b', 'x-tenant': 't1' },
+        serviceName: 'from-attrs',
+        resourceAttributes: { 'deployment.environment.name': 'prod' },
+        sampler: 'parentbased_traceidratio',
+        samplerRatio: 0.25,
+      });
+    });
+
+    it('takes the traces endpoint as it is, and OTEL_SERVICE_NAME over the attributes', () => {
+      const t = loadConfig({
+        OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: 'https://otel.example/custom/traces',
+        OTEL_EXPORTER_OTLP_ENDPOINT: 'http://ignored:4318',
+        OTEL_SERVICE_NAME: 'byok-eu',
+        OTEL_RESOURCE_ATTRIBUTES: 'service.name=other',
+      }).tracing;
+      expect(t).toMatchObject({
+        url: 'https://otel.example/custom/traces',
+        serviceName: 'byok-eu',
+      });
+    });
+
+    it('names a malformed variable', () => {
+      const endpoint = { OTEL_EXPORTER_OTLP_ENDPOINT: 'http://collector:4318' };
+      expect(() => loadConfig({ ...endpoint, OTEL_RESOURCE_ATTRIBUTES: 'novalue' })).toThrow(
+        /OTEL_RESOURCE_ATTRIBUTES must be a list of key=value pairs/,
+      );
+      expect(() => loadConfig({ ...endpoint, OTEL_TRACES_SAMPLER: 'sometimes' })).toThrow(
+        /OTEL_TRACES_SAMPLER/,
+      );
+      expect(() => loadConfig({ OTEL_EXPORTER_OTLP_ENDPOINT: 'collector:4318' })).toThrow(
+        /OTEL_EXPORTER_OTLP_ENDPOINT/,
+      );
+      expect(() => loadConfig({ LOG_SAMPLE_SUCCESS: '1.5' })).toThrow(/LOG_SAMPLE_SUCCESS/);
+    });
+  });
 });

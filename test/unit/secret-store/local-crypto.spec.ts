@@ -80,6 +80,8 @@ describe('loadMasterKey', () => {
     expect(Buffer.from(readFileSync(file, 'utf8').trim(), 'base64').equals(first)).toBe(true);
     expect(logger.warn).toHaveBeenCalledTimes(1);
     expect(String(logger.warn.mock.calls[0][0])).toMatch(/GENERATED A NEW LOCAL MASTER KEY/);
+    // One line, not a banner that becomes a JSON string full of \n.
+    expect(String(logger.warn.mock.calls[0][0])).not.toContain('\n');
     const second = loadMasterKey({ dataDir: sub, production: false }, logger);
     expect(second.equals(first)).toBe(true);
     expect(logger.warn).toHaveBeenCalledTimes(1);

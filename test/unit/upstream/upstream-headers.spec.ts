@@ -26,6 +26,26 @@ const key = new SecretValue('sk-provider-key-1234');
 // Header kinds need neither a token minter nor a clock.
 const ctx = { minter: undefined as never, now: () => new Date() };
 
+describe('buildUpstreamHeaders: trace context', () => {
+  const client = {
+    traceparent: '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01',
+    tracestate: 'vendor=x',
+    accept: 'application/json',
+  };
+
+  it('keeps the caller trace context from a provider by default (a third party)', () => {
+    const out = buildUpstreamHeaders(client, record('bearer'));
+    expect(out.traceparent).toBeUndefined();
+    expect(out.tracestate).toBeUndefined();
+    expect(out.accept).toBe('application/json');
+  });
+
+  it('passes it on when the operator set <ID>_PROPAGATE_TRACE=true', () => {
+    const out = buildUpstreamHeaders(client, { ...record('bearer'), propagateTrace: true });
+    expect(out).toMatchObject({ traceparent: client.traceparent, tracestate: 'vendor=x' });
+  });
+});
+
 describe('buildUpstreamHeaders', () => {
   const client = {
     host: 'proxy.example',
