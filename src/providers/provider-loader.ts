@@ -5,13 +5,13 @@ import { parseConfigYaml } from '../config/yaml';
 import { SecretValue } from '../common/secret-value';
 import { KIND_PARAMS, paramNamesOf } from './key-params';
 import type { ProviderAuth, ProviderRecord } from './provider.schema';
+import { readHeaders } from './headers-field';
 import { readRealtime } from './realtime-field';
 import { placeholdersOf, standInOf } from './url-template';
 
 const ID = /^[a-z0-9][a-z0-9_-]*$/;
 // loadConfig only collects `*_API_KEY` variables for the registry, so any other name would never be seen.
 const ENV_KEY = /^[A-Z][A-Z0-9_]*_API_KEY$/;
-const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9a-z-]+$/;
 const PATH_PREFIX = /^(\/[A-Za-z0-9._~!$&'()*+,;=:@-]+)*\/?$/;
 const VERIFY_PATH = /^\/(?!\/)[^\s\0\\#]*$/;
 const DOT_SEGMENT = /\/\.\.?(\/|\?|$)/;
@@ -163,19 +163,7 @@ function toRecord(raw: Raw, problems: string[], source: string): ProviderRecord 
         ? undefined
         : (fail('tokenUrl', 'is only for auth: gcp-service-account'), undefined);
 
-  const headers: Record<string, string> = {};
-  const rawHeaders = raw.headers ?? {};
-  if (!isObject(rawHeaders)) fail('headers', 'must be a map of header name to string value');
-  else
-    for (const [k, v] of Object.entries(rawHeaders)) {
-      const h = k.toLowerCase();
-      if (!HEADER_NAME.test(h)) fail(`headers.${k}`, 'is not a valid header name');
-      else if (RESERVED_HEADERS.has(h))
-        fail(`headers.${k}`, 'is set by the proxy and cannot be fixed');
-      else if (typeof v !== 'string' || /[\r\n\0]/.test(v))
-        fail(`headers.${k}`, 'must be a single-line string (quote it in YAML)');
-      else headers[h] = v;
-    }
+  const headers = readHeaders(raw.headers ?? {}, 'headers', (h) => RESERVED_HEADERS.has(h), fail);
 
   const envKey = raw.envKey ?? `${envPrefix(id)}_API_KEY`;
   if (typeof envKey !== 'string' || !ENV_KEY.test(envKey))

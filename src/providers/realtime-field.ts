@@ -1,3 +1,5 @@
+import { readHeaders } from './headers-field';
+
 /** Which native paths of a provider may be upgraded to a WebSocket, and what to add when they are. */
 export interface RealtimeSpec {
   /** Paths relative to baseUrl (`/v1/realtime`), matched exactly; the query is free. */
@@ -8,7 +10,6 @@ export interface RealtimeSpec {
 
 const PATH = /^(\/[A-Za-z0-9._~!$&'()*+,;=:@-]+)+$/;
 const DOT_SEGMENT = /\/\.\.?(\/|$)/;
-const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9a-z-]+$/;
 // The handshake's own headers and the credential are the proxy's to set.
 const RESERVED =
   /^(host|connection|upgrade|authorization|x-api-key|api-key|cookie|sec-websocket-.*)$/;
@@ -38,16 +39,6 @@ export function readRealtime(
         fail('realtime.paths', `${JSON.stringify(p)} must be a plain path starting with "/"`);
       else (out.paths as string[]).push(p);
     }
-  if (typeof headers !== 'object' || headers === null || Array.isArray(headers))
-    fail('realtime.headers', 'must be a map of header name to string value');
-  else
-    for (const [k, v] of Object.entries(headers)) {
-      const h = k.toLowerCase();
-      if (!HEADER_NAME.test(h) || RESERVED.test(h))
-        fail(`realtime.headers.${k}`, 'is not a header the provider may fix');
-      else if (typeof v !== 'string' || /[\r\n\0]/.test(v))
-        fail(`realtime.headers.${k}`, 'must be a single-line string (quote it in YAML)');
-      else (out.headers as Record<string, string>)[h] = v;
-    }
+  out.headers = readHeaders(headers, 'realtime.headers', (h) => RESERVED.test(h), fail);
   return Object.freeze(out);
 }

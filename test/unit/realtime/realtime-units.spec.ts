@@ -42,11 +42,11 @@ describe('provider realtime paths (YAML)', () => {
     ['realtime: { paths: [/v1/../admin] }', 'must be a plain path'],
     [
       'realtime: { paths: [/x], headers: { Authorization: y } }',
-      'is not a header the provider may fix',
+      'is set by the proxy and cannot be fixed',
     ],
     [
       'realtime: { paths: [/x], headers: { sec-websocket-key: y } }',
-      'is not a header the provider may fix',
+      'is set by the proxy and cannot be fixed',
     ],
     ['realtime: { paths: [/x], extra: 1 }', 'realtime.extra is not a known field'],
   ])('refuses %s at start-up', (field, message) => {
