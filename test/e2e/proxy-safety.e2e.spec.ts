@@ -61,7 +61,9 @@ describe.each(STORE_MODES)('proxy safety: $name', (mode) => {
       mode,
       env: {
         DEEPSEEK_BASE_URL: `http://127.0.0.1:${await freePort()}`, // nothing listens there
-        UPSTREAM_TIMEOUT_MS: '800',
+        // Short, so the stall tests end soon; long enough that a 2 MiB body on a busy machine
+        // (CI builds a cluster beside the tests) is never taken for a stall.
+        UPSTREAM_TIMEOUT_MS: '3000',
       },
     });
     ({ app, double } = stack);
