@@ -6,7 +6,7 @@
 // throughput when it is the busy one); `process` adds every other thread (the embedded
 // database's worker, GC helpers, libuv).
 //
-//   node bench/cpu.mjs [--requests 20000] [--connections 16] [--rounds 3] [--targets bare,byok]
+//   node bench/cpu.mjs [--requests 20000] [--connections 16] [--rounds 3] [--targets bare,byok,byok-tracing]
 //                      [--log-levels warn,info] [--env KEY=VALUE,...]  (env for byok-proxy only)
 //
 // Rounds alternate the targets; each row reports the median round.
@@ -65,6 +65,9 @@ const entries = [];
 if (wanted.includes('bare')) entries.push(TARGETS.bare);
 if (wanted.includes('byok'))
   for (const level of args['log-levels'].split(',')) entries.push(byokTarget(level));
+if (wanted.includes('byok-tracing'))
+  for (const level of args['log-levels'].split(','))
+    entries.push(byokTarget(level, { tracing: true }));
 
 try {
   ctx.double = await startDouble(ctx);

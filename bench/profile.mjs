@@ -6,6 +6,7 @@
 //
 //   node bench/profile.mjs [--duration 10] [--connections 64|1] [--log-level warn] [--interval-us 200]
 //                          [--servers]   (byok-proxy on PostgreSQL + OpenBao instead of PGlite)
+//                          [--tracing]   (exporting traces to a local OTLP sink)
 //
 // Only the samples taken while the load ran are counted (not the boot). --connections 1 uses
 // the sequential latency client instead of autocannon: per-request overhead without queueing.
@@ -33,6 +34,7 @@ const { values: args } = parseArgs({
     'log-level': { type: 'string', default: 'warn' },
     'interval-us': { type: 'string', default: '200' },
     servers: { type: 'boolean', default: false },
+    tracing: { type: 'boolean', default: false },
   },
 });
 
@@ -64,7 +66,7 @@ const log = (m) => process.stderr.write(`[profile] ${m}\n`);
 let failed = false;
 try {
   ctx.double = await startDouble(ctx);
-  const entry = byokTarget(args['log-level'], { servers: args.servers });
+  const entry = byokTarget(args['log-level'], { servers: args.servers, tracing: args.tracing });
   if (entry.skip) throw new Error(`--servers: ${entry.skip}`);
   log(`starting ${entry.label} with --cpu-prof`);
   const target = await entry.start(ctx);

@@ -296,7 +296,7 @@ function notesOf(run) {
   const boots = run.results.filter((r) => r.byok && r.readySeconds);
   if (boots.length)
     notes.push(
-      `byok-proxy start-up until \`/readyz\` answers 200 (polled every 100 ms; all byok-proxy processes boot at once, so a first start shares the CPU with the others), on a fresh database (create it, migrate) → on the existing one (stopped and started again at the end of the run, alone): ${boots.map((r) => `${r.label} ${r.readySeconds.toFixed(1)} s → ${Number.isFinite(r.restartSeconds) ? `${r.restartSeconds.toFixed(1)} s` : `failed (${r.restartError ?? 'not run'})`}`).join(', ')}.`,
+      `byok-proxy start-up until \`/readyz\` answers 200 (polled every 100 ms; the targets boot one at a time), on a fresh database (create it, migrate) → on the existing one (stopped and started again at the end of the run, alone): ${boots.map((r) => `${r.label} ${r.readySeconds.toFixed(1)} s → ${Number.isFinite(r.restartSeconds) ? `${r.restartSeconds.toFixed(1)} s` : `failed (${r.restartError ?? 'not run'})`}`).join(', ')}.`,
     );
   if (run.results.some((r) => r.byok))
     notes.push(

@@ -17,11 +17,29 @@ export const MAX_SERIES = 500;
 
 const GENAI = ['gen_ai_provider_name', 'gen_ai_request_model', 'gen_ai_operation_name'] as const;
 
+/**
+ * A latency bucket keeps a new exemplar at most this often: a scrape shows one per bucket, and
+ * recording one costs prom-client a label hash and a validation on every traced request.
+ */
+const EXEMPLAR_EVERY_MS = 1000;
+
 type Observer = { observe(v: number): void };
 type Bound = Record<'duration' | 'firstChunk' | 'input' | 'output', Observer> & {
   labels: Record<(typeof GENAI)[number], string>;
   errorType: string;
+  /** When each latency bucket (DURATION_BUCKETS, then +Inf) last took an exemplar. */
+  durationExemplarAt: Float64Array;
+  firstChunkExemplarAt: Float64Array;
 };
+
+/** True when `seconds`' bucket has had no exemplar for EXEMPLAR_EVERY_MS (and marks it taken). */
+function exemplarDue(takenAt: Float64Array, seconds: number, now: number): boolean {
+  let bucket = 0;
+  while (bucket < DURATION_BUCKETS.length && seconds > DURATION_BUCKETS[bucket]) bucket++;
+  if (now - takenAt[bucket] < EXEMPLAR_EVERY_MS) return false;
+  takenAt[bucket] = now;
+  return true;
+}
 
 export interface OperationSample {
   provider: string;
@@ -203,10 +221,23 @@ export class MetricsService {
       operationLabel(s.operation),
       this.errorTypes.label(s.errorType),
     );
-    if (s.traceId) this.observeWithExemplar(c, s, { trace_id: s.traceId });
-    else {
-      c.duration.observe(s.seconds);
-      if (s.firstChunkSeconds !== undefined) c.firstChunk.observe(s.firstChunkSeconds);
+    const now = s.traceId ? performance.now() : 0;
+    if (s.traceId && exemplarDue(c.durationExemplarAt, s.seconds, now))
+      this.duration.observe({
+        labels: { ...c.labels, error_type: c.errorType },
+        value: s.seconds,
+        exemplarLabels: { trace_id: s.traceId },
+      });
+    else c.duration.observe(s.seconds);
+    const firstChunk = s.firstChunkSeconds;
+    if (firstChunk !== undefined) {
+      if (s.traceId && exemplarDue(c.firstChunkExemplarAt, firstChunk, now))
+        this.firstChunk.observe({
+          labels: c.labels,
+          value: firstChunk,
+          exemplarLabels: { trace_id: s.traceId },
+        });
+      else c.firstChunk.observe(firstChunk);
     }
     if (s.promptTokens !== undefined) c.input.observe(s.promptTokens);
     if (s.completionTokens !== undefined) c.output.observe(s.completionTokens);
@@ -215,17 +246,6 @@ export class MetricsService {
       status: statusLabel(s.status),
       key_source: s.keySource,
     });
-  }
-
-  /** The latency observations of a traced request, with its trace id as their exemplar. */
-  private observeWithExemplar(c: Bound, s: OperationSample, exemplarLabels: { trace_id: string }) {
-    this.duration.observe({
-      labels: { ...c.labels, error_type: c.errorType },
-      value: s.seconds,
-      exemplarLabels,
-    });
-    if (s.firstChunkSeconds !== undefined)
-      this.firstChunk.observe({ labels: c.labels, value: s.firstChunkSeconds, exemplarLabels });
   }
 
   /** Label-bound children, built once per label set: validating labels per request was hot. */
@@ -250,6 +270,8 @@ export class MetricsService {
         firstChunk: this.firstChunk.labels(labels),
         input: this.tokens.labels({ ...labels, gen_ai_token_type: 'input' }),
         output: this.tokens.labels({ ...labels, gen_ai_token_type: 'output' }),
+        durationExemplarAt: new Float64Array(DURATION_BUCKETS.length + 1).fill(-Infinity),
+        firstChunkExemplarAt: new Float64Array(DURATION_BUCKETS.length + 1).fill(-Infinity),
       };
       this.bound.set(id, c);
     }

@@ -1,5 +1,4 @@
 import {
-  type Attributes,
   context,
   type Context,
   defaultTextMapSetter,
@@ -30,38 +29,30 @@ function spanName(target: ProxyTarget): string {
   return target.model ? `${target.operation} ${target.model}` : target.operation;
 }
 
-function genAi(target: ProxyTarget): Attributes {
-  return {
-    'gen_ai.operation.name': target.operation,
-    'gen_ai.provider.name': target.provider.id,
-    'gen_ai.request.model': target.model,
-  };
-}
+const servers = new Map<string, { address: string; port: number } | null>();
 
-/** Where an attempt goes: host and port only (the path and query are the caller's). */
-function server(url: string): Attributes {
-  try {
-    const u = new URL(url);
-    const port = u.port ? Number(u.port) : u.protocol === 'https:' ? 443 : 80;
-    return { 'server.address': u.hostname, 'server.port': port };
-  } catch {
-    return {};
+/**
+ * Where an attempt goes (`server.address`, `server.port`): host and port only, the path and query
+ * are the caller's. Parsed once per origin; the cache is bounded.
+ */
+function server(url: string): { address: string; port: number } | null {
+  const end = url.indexOf('/', url.indexOf('//') + 2);
+  const origin = end < 0 ? url : url.slice(0, end);
+  let found = servers.get(origin);
+  if (found === undefined) {
+    try {
+      const u = new URL(origin);
+      found = {
+        address: u.hostname,
+        port: u.port ? Number(u.port) : u.protocol === 'https:' ? 443 : 80,
+      };
+    } catch {
+      found = null;
+    }
+    if (servers.size >= 256) servers.clear();
+    servers.set(origin, found);
   }
-}
-
-function outcomeAttributes(
-  status: number,
-  outcome: ExchangeOutcome | undefined,
-  res: ServerResponse,
-): Attributes {
-  return {
-    'http.response.status_code': status,
-    'gen_ai.response.model': outcome?.model,
-    'gen_ai.usage.input_tokens': outcome?.usage?.promptTokens,
-    'gen_ai.usage.output_tokens': outcome?.usage?.completionTokens,
-    'error.type':
-      outcome?.errorType ?? (outcome || res.writableFinished ? undefined : 'client_closed'),
-  };
+  return found;
 }
 
 /**
@@ -113,13 +104,17 @@ export class ProxyTrace {
     this.attemptSpan?.end();
     const target = ex.target!;
     const key = ex.candidate!;
+    const to = server(target.url);
     const span = this.tracer.startSpan(
       spanName(target),
       {
         kind: SpanKind.CLIENT,
         attributes: {
-          ...genAi(target),
-          ...server(target.url),
+          'gen_ai.operation.name': target.operation,
+          'gen_ai.provider.name': target.provider.id,
+          'gen_ai.request.model': target.model,
+          'server.address': to?.address,
+          'server.port': to?.port,
           'http.request.method': target.method,
           'byok.attempt': ++this.attempts,
           'byok.key.source': key.source,
@@ -147,23 +142,39 @@ export class ProxyTrace {
   /** Ends the spans once the answer is complete (`outcome` undefined: no usage to report). */
   end(ex: Exchange, outcome: ExchangeOutcome | undefined, res: ServerResponse): void {
     const status = outcome?.status ?? res.statusCode;
-    const attributes = outcomeAttributes(status, outcome, res);
-    const failed = status >= 500 || (status < 400 && attributes['error.type'] !== undefined);
-    if (this.attemptSpan) {
-      this.attemptSpan.setAttributes(attributes);
-      if (failed) this.attemptSpan.setStatus({ code: SpanStatusCode.ERROR });
-      this.attemptSpan.end();
-    }
-    if (ex.target) {
-      this.span.updateName(spanName(ex.target));
-      this.span.setAttributes(genAi(ex.target));
-    }
-    if (ex.candidate)
-      this.span.setAttributes({
-        'byok.key.source': ex.candidate.source,
-        'byok.key.hint': ex.candidate.hint,
+    const errorType =
+      outcome?.errorType ?? (outcome || res.writableFinished ? undefined : 'client_closed');
+    const failed = status >= 500 || (status < 400 && errorType !== undefined);
+    const responseModel = outcome?.model;
+    const inputTokens = outcome?.usage?.promptTokens;
+    const outputTokens = outcome?.usage?.completionTokens;
+    const attempt = this.attemptSpan;
+    if (attempt) {
+      attempt.setAttributes({
+        'http.response.status_code': status,
+        'gen_ai.response.model': responseModel,
+        'gen_ai.usage.input_tokens': inputTokens,
+        'gen_ai.usage.output_tokens': outputTokens,
+        'error.type': errorType,
       });
-    this.span.setAttributes({ ...attributes, 'byok.attempts': this.attempts });
+      if (failed) attempt.setStatus({ code: SpanStatusCode.ERROR });
+      attempt.end();
+    }
+    const target = ex.target;
+    if (target) this.span.updateName(spanName(target));
+    this.span.setAttributes({
+      'gen_ai.operation.name': target?.operation,
+      'gen_ai.provider.name': target?.provider.id,
+      'gen_ai.request.model': target?.model,
+      'byok.key.source': ex.candidate?.source,
+      'byok.key.hint': ex.candidate?.hint,
+      'http.response.status_code': status,
+      'gen_ai.response.model': responseModel,
+      'gen_ai.usage.input_tokens': inputTokens,
+      'gen_ai.usage.output_tokens': outputTokens,
+      'error.type': errorType,
+      'byok.attempts': this.attempts,
+    });
     if (failed) this.span.setStatus({ code: SpanStatusCode.ERROR });
     this.span.end();
   }

@@ -136,12 +136,14 @@ describe.each(STORE_MODES)('OpenTelemetry traces: $name', (mode) => {
       'error.type': '429',
       'byok.failover.reason': 'rate_limited',
       'server.address': '127.0.0.1',
+      'server.port': Number(new URL(stack!.double.url).port),
     });
     expect(second.attributes).toMatchObject({
       'byok.attempt': 2,
       'byok.key.hint': '…0002',
       'http.response.status_code': 200,
       'gen_ai.response.model': 'mistral-small',
+      'server.address': '127.0.0.1',
     });
     expect(second.attributes['byok.failover.reason']).toBeUndefined();
     expect(second.attributes['gen_ai.usage.output_tokens']).toBeGreaterThan(0);

@@ -55,6 +55,29 @@ describe('/metrics exposition', () => {
     expect(body.endsWith('# EOF\n')).toBe(true);
   });
 
+  it('keeps one new exemplar per bucket per second: the first stays, another bucket gets its own', async () => {
+    const OTHER = '1bf7651916cd43dd8448eb211c80319d';
+    const SLOW = '2cf7651916cd43dd8448eb211c80319e';
+    const m = new MetricsService();
+    m.observe(sample(TRACE));
+    m.observe(sample(OTHER)); // same buckets, within the second: counted, no new exemplar
+    m.observe({ ...sample(SLOW), seconds: 3 }); // a slow one lands in a bucket of its own
+    const { body } = await exposition(m.registry, OPENMETRICS_ACCEPT);
+    expect(body).toMatch(
+      new RegExp(
+        `^gen_ai_client_operation_duration_seconds_bucket\\{le="0.08",.*\\} 2 # \\{trace_id="${TRACE}"\\}`,
+        'm',
+      ),
+    );
+    expect(body).toMatch(
+      new RegExp(
+        `^gen_ai_client_operation_duration_seconds_bucket\\{le="5.12",.*\\} 3 # \\{trace_id="${SLOW}"\\} 3 `,
+        'm',
+      ),
+    );
+    expect(body).not.toContain(OTHER);
+  });
+
   it('has no exemplar for untraced requests, and leaves the Prometheus names as they were', async () => {
     const m = new MetricsService();
     m.observe(sample());
