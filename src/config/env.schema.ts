@@ -148,4 +148,6 @@ export class EnvSchema {
   @IsOptional() @Transform(toNumber) @IsNumber() @Min(0) @Max(1) OTEL_TRACES_SAMPLER_ARG = 1;
   /** Milliseconds between two span exports. */
   @IsOptional() @Transform(toInt) @IsInt() @Min(1) OTEL_BSP_SCHEDULE_DELAY = 5000;
+  /** Milliseconds one export may take, retries of an unreachable collector included. */
+  @IsOptional() @Transform(toInt) @IsInt() @Min(1) OTEL_EXPORTER_OTLP_TIMEOUT = 10000;
 }

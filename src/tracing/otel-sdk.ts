@@ -1,4 +1,5 @@
-import { context, type Tracer } from '@opentelemetry/api';
+import { Logger } from '@nestjs/common';
+import { context, diag, DiagLogLevel, type Tracer } from '@opentelemetry/api';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
 import { PgInstrumentation } from '@opentelemetry/instrumentation-pg';
@@ -46,12 +47,33 @@ function instrumentPg(provider: TracerProvider): () => void {
 }
 
 /**
+ * OpenTelemetry's own warnings and errors (a collector that cannot be reached or refuses an
+ * export, a full span queue) as lines of our log; without this they go nowhere.
+ */
+function logDiagnostics(): void {
+  const logger = new Logger('OpenTelemetry');
+  const line = (message: string, args: unknown[]) => [message, ...args.map(String)].join(' ');
+  const ignore = () => undefined;
+  diag.setLogger(
+    {
+      error: (message, ...args) => logger.error(line(message, args)),
+      warn: (message, ...args) => logger.warn(line(message, args)),
+      info: ignore,
+      debug: ignore,
+      verbose: ignore,
+    },
+    { logLevel: DiagLogLevel.WARN, suppressOverrideMessage: true },
+  );
+}
+
+/**
  * Starts the OpenTelemetry SDK for one application: a tracer provider of its own (never the
  * global one, so nothing else in the process reports through it), a batch exporter to the OTLP
  * endpoint, the process's async context manager (spans started inside a request find their
- * parent), and `pg` spans.
+ * parent), `pg` spans, and its diagnostics in our log.
  */
 export function startOtel(config: TracingConfig): OtelSdk {
+  logDiagnostics();
   const provider = new TracerProvider({
     resource: resourceFromAttributes({
       ...config.resourceAttributes,
@@ -60,7 +82,11 @@ export function startOtel(config: TracingConfig): OtelSdk {
     sampler: sampler(config.sampler, config.samplerRatio),
     spanProcessors: [
       new BatchSpanProcessor({
-        exporter: new OTLPTraceExporter({ url: config.url, headers: config.headers }),
+        exporter: new OTLPTraceExporter({
+          url: config.url,
+          headers: config.headers,
+          timeoutMillis: config.exportTimeoutMs,
+        }),
         scheduledDelayMillis: config.scheduleDelayMs,
       }),
     ],
@@ -75,6 +101,7 @@ export function startOtel(config: TracingConfig): OtelSdk {
       unpatchPg();
       if (ownsContext) context.disable();
       await provider.shutdown();
+      diag.disable();
     },
   };
 }

@@ -18,6 +18,7 @@ export interface TracingConfig {
   sampler: SamplerName;
   samplerRatio: number;
   scheduleDelayMs: number;
+  exportTimeoutMs: number;
 }
 
 /**
@@ -65,5 +66,6 @@ export function tracingConfig(e: EnvSchema, problems: string[]): TracingConfig |
     sampler: e.OTEL_TRACES_SAMPLER as SamplerName,
     samplerRatio: e.OTEL_TRACES_SAMPLER_ARG,
     scheduleDelayMs: e.OTEL_BSP_SCHEDULE_DELAY,
+    exportTimeoutMs: e.OTEL_EXPORTER_OTLP_TIMEOUT,
   };
 }

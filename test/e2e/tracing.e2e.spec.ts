@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { eventually } from '../helpers/eventually';
+import { freePort } from '../helpers/free-port';
 import { ApiClient } from '../helpers/http';
 import { STORE_MODES, testJwt } from '../helpers/modes';
 import {
@@ -302,6 +303,36 @@ describe('OpenTelemetry traces on shutdown', () => {
     } finally {
       await stack.close().catch(() => undefined);
       await receiver.close();
+    }
+  });
+
+  it('a collector that cannot be reached is reported in the log', async () => {
+    // Nothing listens on this port: every export fails.
+    const stack = await startStack({
+      env: {
+        OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${await freePort()}`,
+        OTEL_BSP_SCHEDULE_DELAY: '50',
+        OTEL_EXPORTER_OTLP_TIMEOUT: '300',
+      },
+    });
+    try {
+      const res = await new ApiClient(stack.url, testJwt('dave')).post('/v1/chat/completions', {
+        model: 'mistral/mistral-small',
+        messages: [{ role: 'user', content: PROMPT }],
+      });
+      expect(res.status).toBe(400); // no key; the request is still traced and exported
+      const line = await eventually(() => {
+        const found = stack.app.logs
+          .map((l) => JSON.parse(l) as Record<string, unknown>)
+          .find((l) => l.context === 'OpenTelemetry');
+        expect(found).toBeDefined();
+        return found!;
+      });
+      expect(line.level).toBe(50);
+      expect(String(line.msg)).toMatch(/ECONNREFUSED|connect/i);
+      expect(stack.app.logs.join('\n')).not.toContain(CANARY);
+    } finally {
+      await stack.close();
     }
   });
 });
