@@ -17,6 +17,7 @@ import { assertAlive, onExit, rssMiB, stopAll } from './lib/processes.mjs';
 import { holdSessions, measureRealtime, summariseRealtime } from './lib/realtime.mjs';
 import { render } from './lib/report.mjs';
 import { PROVIDER_KEY, ROOT, TARGETS, byokTarget, startDouble } from './lib/targets.mjs';
+import { SAMPLED_RATIO } from './lib/tracing-cost.mjs';
 import { startUsageMicro } from './lib/usage-micro.mjs';
 
 const { values: args } = parseArgs({
@@ -31,7 +32,8 @@ const { values: args } = parseArgs({
 });
 if (args.help) {
   process.stdout.write(`node bench/run.mjs [--quick]
-       [--targets direct,bare,portkey,litellm,byok,byok-limits,byok-tracing,usage-micro,byok-pg]
+       [--targets direct,bare,portkey,litellm,byok,byok-limits,byok-tracing,byok-tracing-sampled,
+//                  usage-micro,byok-pg]
        [--log-levels warn,info] [--out bench/results/latest.md|quick.md] [--keep-logs]\n`);
   process.exit(0);
 }
@@ -70,13 +72,14 @@ const ALL = [
   'byok',
   'byok-limits',
   'byok-tracing',
+  'byok-tracing-sampled',
   'usage-micro',
   'byok-pg',
 ];
 const wanted = new Set(
   (
     args.targets ??
-    `direct,bare,portkey,byok,byok-limits,byok-tracing,usage-micro${quick ? '' : ',litellm,byok-pg'}`
+    `direct,bare,portkey,byok,byok-limits,byok-tracing,usage-micro${quick ? '' : ',byok-tracing-sampled,litellm,byok-pg'}`
   ).split(','),
 );
 const plan = [
@@ -91,6 +94,9 @@ const plan = [
     : []),
   ...(wanted.has('byok-tracing')
     ? [{ key: 'byok-tracing', ...byokTarget('warn', { tracing: true }) }]
+    : []),
+  ...(wanted.has('byok-tracing-sampled')
+    ? [{ key: 'byok-tracing-sampled', ...byokTarget('warn', { tracing: SAMPLED_RATIO }) }]
     : []),
   ...(wanted.has('byok-pg')
     ? [{ key: 'byok-pg-warn', ...byokTarget('warn', { servers: true }) }]

@@ -141,35 +141,39 @@ export const BENCH_LIMITS_ENV = {
   LIMIT_USER_MONTHLY_BUDGET_USD: '100000000',
 };
 
-/**
- * byok-proxy at the given LOG_LEVEL: on its embedded defaults (PGlite + local store), or with
- * `servers` on PostgreSQL + OpenBao (KV v2, token auth) started for it. With `limits`, the
- * same embedded defaults plus BENCH_LIMITS_ENV.
- */
-/** The OTLP sink the tracing row exports to (servers/otlp-sink.mjs). */
-async function startOtlpSink(ctx) {
+/** The OTLP sink a tracing row exports to (servers/otlp-sink.mjs), one per row. */
+async function startOtlpSink(ctx, name) {
   const port = await freePort();
-  const proc = start('otlp-sink', node, [join(SERVERS, 'otlp-sink.mjs'), `--port=${port}`], {
+  const proc = start(name, node, [join(SERVERS, 'otlp-sink.mjs'), `--port=${port}`], {
     env: process.env,
     cwd: ROOT,
-    logFile: join(ctx.logDir, 'otlp-sink.log'),
+    logFile: join(ctx.logDir, `${name}.log`),
   });
   const origin = `http://127.0.0.1:${port}`;
   await waitForHttp(proc, `${origin}/healthz`, 10_000);
   return origin;
 }
 
+/**
+ * byok-proxy at the given LOG_LEVEL: on its embedded defaults (PGlite + local store), or with
+ * `servers` on PostgreSQL + OpenBao (KV v2, token auth) started for it. With `limits`, the
+ * same embedded defaults plus BENCH_LIMITS_ENV. With `tracing`, exporting to a local OTLP sink:
+ * `true` samples every request, a number that share of them (parentbased_traceidratio).
+ */
 export function byokTarget(logLevel, { servers = false, limits = false, tracing = false } = {}) {
   const found = servers ? findBackingServers() : {};
-  const kind = `${servers ? 'servers-' : ''}${limits ? 'limits-' : ''}${tracing ? 'tracing-' : ''}`;
+  const sampled = typeof tracing === 'number';
+  const kind = `${servers ? 'servers-' : ''}${limits ? 'limits-' : ''}${tracing ? 'tracing-' : ''}${sampled ? 'sampled-' : ''}`;
   return {
     label: servers
       ? `byok-proxy (PostgreSQL + OpenBao, LOG_LEVEL=${logLevel})`
       : limits
         ? `byok-proxy (limits on, LOG_LEVEL=${logLevel})`
-        : tracing
-          ? `byok-proxy (tracing on, LOG_LEVEL=${logLevel})`
-          : `byok-proxy (LOG_LEVEL=${logLevel})`,
+        : sampled
+          ? `byok-proxy (tracing on, ${tracing * 100} % sampled, LOG_LEVEL=${logLevel})`
+          : tracing
+            ? `byok-proxy (tracing on, LOG_LEVEL=${logLevel})`
+            : `byok-proxy (LOG_LEVEL=${logLevel})`,
     byok: true,
     skip: found.missing,
     async start(ctx) {
@@ -200,7 +204,17 @@ export function byokTarget(logLevel, { servers = false, limits = false, tracing 
         OPENAI_BASE_URL: ctx.double.origin,
         ...backing,
         ...(limits ? BENCH_LIMITS_ENV : {}),
-        ...(tracing ? { OTEL_EXPORTER_OTLP_ENDPOINT: await startOtlpSink(ctx) } : {}),
+        ...(tracing
+          ? {
+              OTEL_EXPORTER_OTLP_ENDPOINT: await startOtlpSink(ctx, `otlp-sink-${kind}${logLevel}`),
+            }
+          : {}),
+        ...(sampled
+          ? {
+              OTEL_TRACES_SAMPLER: 'parentbased_traceidratio',
+              OTEL_TRACES_SAMPLER_ARG: String(tracing),
+            }
+          : {}),
         ...ctx.byokEnv,
       };
       const name = `byok-proxy-${kind}${logLevel}`;
