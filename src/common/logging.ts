@@ -1,4 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Writable } from 'node:stream';
 import type { Params } from 'nestjs-pino';
 import { destination as pinoDestination, type DestinationStream, pino } from 'pino';
 import { pinoHttp } from 'pino-http';
@@ -26,15 +27,21 @@ type Req = IncomingMessage & { id?: unknown };
 /**
  * stdout, written asynchronously: a log line never waits for the write (pino flushes what is
  * buffered when the process exits). For a person at a terminal (LOG_PRETTY, or unset: stdout is
- * a TTY outside production) lines are formatted by pino-pretty; JSON otherwise.
+ * a TTY outside production) lines are formatted by pino-pretty; JSON otherwise. `stdout` is
+ * another stream only in tests.
  */
-export function stdoutDestination(config: AppConfig): DestinationStream {
-  const pretty = config.logPretty ?? (!config.production && process.stdout.isTTY === true);
-  if (!pretty) return pinoDestination({ dest: 1, sync: false });
+export function stdoutDestination(
+  config: AppConfig,
+  stdout: Writable & { isTTY?: boolean } = process.stdout,
+): DestinationStream {
+  const tty = stdout.isTTY === true;
+  const pretty = config.logPretty ?? (!config.production && tty);
+  const fd = stdout === process.stdout ? 1 : undefined;
+  if (!pretty) return fd ? pinoDestination({ dest: fd, sync: false }) : stdout;
   return pinoPretty({
-    destination: 1,
+    destination: fd ?? stdout,
     sync: false,
-    colorize: process.stdout.isTTY === true,
+    colorize: tty,
     translateTime: 'SYS:HH:MM:ss.l',
     messageFormat: '{if context}[{context}] {end}{msg}',
     ignore: 'pid,hostname,context',
