@@ -198,6 +198,12 @@ describe.each(STORE_MODES)('OpenTelemetry traces: $name', (mode) => {
       return span;
     });
     expect(sent).toBe(`00-${traceId}-${attempt.spanId}-01`);
+    // What callers can see of it: the provider listing says which providers get trace context.
+    const { data } = (await alice.get('/api/providers')).json as {
+      data: { id: string; propagateTrace: boolean }[];
+    };
+    expect(data.find((p) => p.id === 'groq')?.propagateTrace).toBe(true);
+    expect(data.find((p) => p.id === 'mistral')?.propagateTrace).toBe(false);
   });
 
   it('an /api request: a server span with the secret store and database calls under it', async () => {

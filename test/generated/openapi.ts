@@ -778,6 +778,8 @@ export interface components {
              *     ]
              */
             params: string[];
+            /** @description Upstream requests carry W3C trace context (traceparent): the operator set <ID>_PROPAGATE_TRACE=true */
+            propagateTrace: boolean;
             verify: components["schemas"]["ProviderVerifyDto"];
         };
         ProviderListDto: {

@@ -75,6 +75,12 @@ export class ProviderDto {
   @ApiProperty({ description: 'envFallback is true and the env key is set' })
   envFallbackAvailable: boolean;
 
+  @ApiProperty({
+    description:
+      'Upstream requests carry W3C trace context (traceparent): the operator set <ID>_PROPAGATE_TRACE=true',
+  })
+  propagateTrace: boolean;
+
   @ApiProperty({ type: ProviderVerifyDto })
   verify: ProviderVerifyDto;
 
@@ -97,6 +103,7 @@ export class ProviderDto {
       envKey: record.envKey,
       envFallback: record.envFallback,
       envFallbackAvailable,
+      propagateTrace: record.propagateTrace === true,
       verify: { ...record.verify },
     });
   }
