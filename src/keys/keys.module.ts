@@ -13,6 +13,7 @@ import { KeyVerifier } from './key-verifier';
 import { KeyRepository } from './key.repository';
 import { OrgKeysController, UserKeysController } from './keys.controller';
 import { KeysService } from './keys.service';
+import { KeyWriter } from './key-writer';
 
 @Module({
   imports: [
@@ -25,7 +26,7 @@ import { KeysService } from './keys.service';
     UpstreamModule,
   ],
   controllers: [UserKeysController, OrgKeysController],
-  providers: [KeyRepository, KeysService, KeyVerifier, KeyResolver, KeyHealth],
+  providers: [KeyRepository, KeysService, KeyWriter, KeyVerifier, KeyResolver, KeyHealth],
   exports: [KeysService, KeyResolver, KeyRepository, KeyHealth],
 })
 export class KeysModule {}

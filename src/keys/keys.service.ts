@@ -1,48 +1,31 @@
-import { Inject, Injectable, Logger } from '@nestjs/common';
-import { randomUUID } from 'node:crypto';
+import { Inject, Injectable } from '@nestjs/common';
 import { AuditService, auditChanges } from '../audit/audit.service';
 import type { Caller } from '../auth/caller';
 import { AppError } from '../common/errors/app-error';
-import { APP_CONFIG, type AppConfig } from '../config/app-config';
 import type { ApiKeyEntity } from '../database/entities';
 import { toLimits } from '../limits/dto/limits.dto';
 import { keyExample } from '../providers/key-params';
 import { ProviderRegistryService } from '../providers/provider-registry.service';
-import { SecretStoreError } from '../secret-store/secret-store.error';
-import { SECRET_STORE, type SecretRef, type SecretStore } from '../secret-store/secret-store.port';
+import { SECRET_STORE, type SecretStore } from '../secret-store/secret-store.port';
 import type { RotateKeyDto, SaveKeyDto, UpdateKeyDto } from './dto/key-input.dto';
 import { KeyMetadataDto, type VerifyResultDto } from './dto/key-metadata.dto';
 import { CustomBaseUrlPolicy } from '../upstream/custom-base-url';
-import { type CheckedCredential, checkCredential, checkParams } from './credential-input';
+import { checkCredential, checkParams } from './credential-input';
 import { KeyResolver } from './key-resolver';
 import { KeyVerifier } from './key-verifier';
+import { KeyWriter, refOf } from './key-writer';
 import { KeyRepository, type Owner } from './key.repository';
 import { ownerOf, type KeyScope } from './owner';
 
-const refOf = (k: Pick<ApiKeyEntity, 'ownerType' | 'ownerId' | 'id'>): SecretRef => ({
-  ownerType: k.ownerType,
-  ownerId: k.ownerId,
-  keyId: k.id,
-});
-
-const UNIQUE_VIOLATION = '23505';
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
-/** Cleaning up after an unanswered secret write: every 5 s (the store's request timeout), 10 min. */
-const ORPHAN_RETRY_MS = 5000;
-const ORPHAN_TRIES = 120;
 
 /**
  * Key management. Operation names follow the original design (saveApiKey, deleteApiKey, …).
- * A save writes the secret first, pinned by version, then the metadata; when the metadata write
- * fails the secret version is destroyed again, so no half-saved key survives either failure.
+ * Saves and rotations go through KeyWriter, so no half-saved key survives a failure.
  */
 @Injectable()
 export class KeysService {
-  private readonly logger = new Logger(KeysService.name);
-
   constructor(
-    @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly keys: KeyRepository,
     @Inject(SECRET_STORE) private readonly store: SecretStore,
     private readonly registry: ProviderRegistryService,
@@ -50,6 +33,7 @@ export class KeysService {
     private readonly resolver: KeyResolver,
     private readonly audit: AuditService,
     private readonly customBaseUrls: CustomBaseUrlPolicy,
+    private readonly writer: KeyWriter,
   ) {}
 
   async listApiKeys(caller: Caller, scope: KeyScope): Promise<KeyMetadataDto[]> {
@@ -110,7 +94,7 @@ export class KeysService {
         );
       verifiedAt = new Date();
     }
-    const result = await this.writeKey(owner, dto, credential, verifiedAt);
+    const result = await this.writer.save(owner, dto, credential, verifiedAt);
     this.resolver.invalidate(owner);
     const audited = { ...result.key, ownerId: owner.ownerId };
     this.audit.key(caller, result.created ? 'key.create' : 'key.update', audited, {
@@ -118,115 +102,6 @@ export class KeysService {
       version: result.key.version,
     });
     return result;
-  }
-
-  /**
-   * At most MAX_KEYS_PER_PROVIDER keys per owner and provider: each one is a candidate the proxy
-   * may try, and a store read when it does. Concurrent saves may pass one over; the cap is a
-   * guard against abuse, not an accounting limit.
-   */
-  private async checkCap(owner: Owner, provider: string): Promise<void> {
-    const cap = this.config.maxKeysPerProvider;
-    if ((await this.keys.countFor(owner, provider)) < cap) return;
-    throw new AppError(
-      'key_cap_reached',
-      `This ${owner.ownerType === 'org' ? 'organisation' : 'account'} already has ${cap} ${provider} keys, the most allowed (MAX_KEYS_PER_PROVIDER): delete one, or update an existing key by saving under its keyName`,
-      { details: { cap } },
-    );
-  }
-
-  private async writeKey(
-    owner: Owner,
-    dto: SaveKeyDto,
-    credential: CheckedCredential,
-    verifiedAt: Date | null,
-    retried = false,
-  ): Promise<{ created: boolean; key: KeyMetadataDto }> {
-    const { secret, hint, params } = credential;
-    const existing = await this.keys.findByName(owner, dto.provider, dto.keyName);
-    if (!existing) await this.checkCap(owner, dto.provider);
-    const id = existing?.id ?? randomUUID();
-    const ref: SecretRef = { ...owner, keyId: id };
-    let version: number;
-    try {
-      ({ version } = await this.store.put(ref, secret));
-    } catch (e) {
-      if (!existing && e instanceof SecretStoreError && e.unanswered) this.destroyOrphan(ref);
-      throw e;
-    }
-    const now = new Date();
-    try {
-      if (existing) {
-        const patch: Partial<ApiKeyEntity> = {
-          keyHint: hint,
-          params,
-          version,
-          invalid: false,
-          updatedAt: now,
-          ...(verifiedAt ? { lastVerifiedAt: verifiedAt } : {}),
-        };
-        await this.keys.update(id, patch);
-        return { created: false, key: KeyMetadataDto.from({ ...existing, ...patch }) };
-      }
-      const row: ApiKeyEntity = {
-        id,
-        ...owner,
-        provider: dto.provider,
-        keyName: dto.keyName,
-        keyHint: hint,
-        params,
-        isActive: true,
-        invalid: false,
-        priority: 0,
-        limits: null,
-        version,
-        createdAt: now,
-        updatedAt: now,
-        lastUsedAt: null,
-        lastVerifiedAt: verifiedAt,
-      };
-      await this.keys.insert(row);
-      return { created: true, key: KeyMetadataDto.from(row) };
-    } catch (e) {
-      await this.undoPut(ref, version, !existing);
-      // A concurrent save of the same name won the insert: this one becomes an update.
-      if (!retried && (e as { code?: string }).code === UNIQUE_VIOLATION)
-        return this.writeKey(owner, dto, credential, verifiedAt, true);
-      throw e;
-    }
-  }
-
-  /**
-   * A new key's secret write that got no answer may still be applied (a store that was frozen
-   * reads the request when it thaws), leaving a secret that no key points to. So it is destroyed
-   * once the store answers, and once more a request timeout later, after whatever the store was
-   * still holding. In the background; given up (logged) after ten minutes.
-   */
-  private destroyOrphan(ref: SecretRef): void {
-    const pause = () => new Promise((r) => setTimeout(r, ORPHAN_RETRY_MS).unref());
-    void (async () => {
-      let destroyed = 0;
-      for (let i = 0; i < ORPHAN_TRIES && destroyed < 2; i++) {
-        await pause();
-        destroyed += await this.store.destroy(ref).then(
-          () => 1,
-          () => 0,
-        );
-      }
-      if (destroyed < 2)
-        this.logger.error(`Could not make sure no secret is left for unsaved key ${ref.keyId}`);
-    })();
-  }
-
-  private async undoPut(ref: SecretRef, version: number, wholeSecret: boolean): Promise<void> {
-    try {
-      if (wholeSecret) await this.store.destroy(ref);
-      else await this.store.destroyVersion(ref, version);
-    } catch (e) {
-      this.logger.error(
-        `Could not undo secret write for key ${ref.keyId} v${version}: ${(e as Error).message}`,
-      );
-    }
   }
 
   /**
@@ -286,22 +161,10 @@ export class KeysService {
   ): Promise<KeyMetadataDto> {
     const key = await this.find(caller, scope, id, true);
     const provider = this.registry.require(key.provider);
-    const { secret, hint, params } = await checkCredential(
-      provider,
-      input,
-      this.customBaseUrls,
-      key.params,
-    );
-    const { version } = await this.store.put(refOf(key), secret);
-    const patch = { keyHint: hint, params, version, invalid: false, updatedAt: new Date() };
-    try {
-      await this.keys.update(id, patch);
-    } catch (e) {
-      await this.undoPut(refOf(key), version, false);
-      throw e;
-    }
+    const credential = await checkCredential(provider, input, this.customBaseUrls, key.params);
+    const patch = await this.writer.rotate(key, credential);
     this.resolver.invalidate(key);
-    this.audit.key(caller, 'key.rotate', { ...key, ...patch }, { version });
+    this.audit.key(caller, 'key.rotate', { ...key, ...patch }, { version: patch.version });
     return KeyMetadataDto.from({ ...key, ...patch });
   }
 
