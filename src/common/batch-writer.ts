@@ -1,3 +1,5 @@
+import { AsyncResource } from 'node:async_hooks';
+
 /** The part of Nest's Logger the writer needs (tests pass a plain object). */
 export interface BatchLogger {
   warn(message: string): void;
@@ -75,8 +77,14 @@ export class BatchWriter<T> {
   push(row: T): void {
     this.queue.push(row);
     this.trim();
-    if (this.queue.length >= this.maxBatch) void this.flush();
+    if (this.queue.length >= this.maxBatch) this.flushDetached();
   }
+
+  /**
+   * flush() in the async context the writer was made in (start-up), not the pushing request's:
+   * the write is background work, so a traced request's spans must not adopt its queries.
+   */
+  private readonly flushDetached = AsyncResource.bind(() => void this.flush());
 
   /** Writes what is queued; one flush at a time. Reads and tests call it to see rows at once. */
   async flush(): Promise<void> {

@@ -1,3 +1,4 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { BatchWriter } from '../../../src/common/batch-writer';
 
 function writer(opts: { failTimes?: number; maxQueue?: number; maxBatch?: number } = {}) {
@@ -72,5 +73,28 @@ describe('BatchWriter', () => {
     w.push(2); // no timer running, no flush() called: the full batch goes by itself
     await new Promise(setImmediate);
     expect(written).toEqual([1, 2]);
+  });
+
+  it('writes a batch a request filled outside that request (no trace of it gets the INSERT)', async () => {
+    // A traced request's spans follow its async context; the write it happens to trigger is
+    // background work and must not inherit that context.
+    const request = new AsyncLocalStorage<string>();
+    const seen: (string | undefined)[] = [];
+    const w = new BatchWriter<number>({
+      name: 'rows',
+      insert: () => {
+        seen.push(request.getStore());
+        return Promise.resolve();
+      },
+      dropped: () => undefined,
+      logger: { warn: () => undefined, error: () => undefined },
+      maxBatch: 2,
+    });
+    request.run('request 1', () => {
+      w.push(1);
+      w.push(2);
+    });
+    await w.flush();
+    expect(seen).toEqual([undefined]);
   });
 });
