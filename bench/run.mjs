@@ -370,6 +370,9 @@ async function main() {
   await runRealtime();
 
   for (const row of live()) row.result.rss.end = rss(row);
+  // What the tracing rows' sinks received: tracing that exported nothing measured nothing.
+  for (const row of live().filter((r) => r.target.exportedSpans))
+    row.result.exportedSpans = await row.target.exportedSpans();
   // Start-up on an existing DATA_DIR (or database): each byok-proxy stopped and started again.
   for (const row of live().filter((r) => r.target.restart)) {
     try {

@@ -193,6 +193,7 @@ export function byokTarget(logLevel, { servers = false, limits = false, tracing 
           VAULT_TOKEN: bao.token,
         });
       }
+      const sink = tracing && (await startOtlpSink(ctx, `otlp-sink-${kind}${logLevel}`));
       const env = {
         ...process.env,
         PORT: String(port),
@@ -204,11 +205,7 @@ export function byokTarget(logLevel, { servers = false, limits = false, tracing 
         OPENAI_BASE_URL: ctx.double.origin,
         ...backing,
         ...(limits ? BENCH_LIMITS_ENV : {}),
-        ...(tracing
-          ? {
-              OTEL_EXPORTER_OTLP_ENDPOINT: await startOtlpSink(ctx, `otlp-sink-${kind}${logLevel}`),
-            }
-          : {}),
+        ...(sink ? { OTEL_EXPORTER_OTLP_ENDPOINT: sink } : {}),
         ...(sampled
           ? {
               OTEL_TRACES_SAMPLER: 'parentbased_traceidratio',
@@ -244,6 +241,13 @@ export function byokTarget(logLevel, { servers = false, limits = false, tracing 
           return again.readySeconds;
         },
         ...request_({ authorization: `Bearer ${token}` }, 'openai/gpt-4o-mini'),
+        /** Spans the OTLP sink has received so far (tracing rows only). */
+        exportedSpans:
+          sink &&
+          (async () => {
+            const res = await request(`${sink}/stats`);
+            return (await res.body.json()).spans;
+          }),
       };
       return target;
     },

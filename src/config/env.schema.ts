@@ -20,6 +20,7 @@ const toNumber = ({ value }: { value: unknown }): unknown =>
   typeof value === 'string' && /^\d+(\.\d+)?$/.test(value.trim()) ? Number(value) : value;
 const toBool = ({ value }: { value: unknown }): unknown =>
   value === 'true' ? true : value === 'false' ? false : value;
+const OTLP_PROTOCOLS = ['http/protobuf', 'http/json'];
 const url = { require_tld: false, require_protocol: true, protocols: ['http', 'https'] };
 
 /** Every environment variable of the contract, checked once at start-up. */
@@ -131,6 +132,9 @@ export class EnvSchema {
   @IsOptional() @IsUrl(url) OTEL_EXPORTER_OTLP_TRACES_ENDPOINT?: string;
   @IsOptional() @IsString() OTEL_EXPORTER_OTLP_HEADERS?: string;
   @IsOptional() @IsString() OTEL_EXPORTER_OTLP_TRACES_HEADERS?: string;
+  /** How spans are encoded: protobuf (OTLP's default) or JSON. gRPC is not offered. */
+  @IsOptional() @IsIn(OTLP_PROTOCOLS) OTEL_EXPORTER_OTLP_PROTOCOL = 'http/protobuf';
+  @IsOptional() @IsIn(OTLP_PROTOCOLS) OTEL_EXPORTER_OTLP_TRACES_PROTOCOL?: string;
   @IsOptional() @Transform(toBool) @IsBoolean() OTEL_SDK_DISABLED = false;
   @IsOptional() @IsIn(['otlp', 'none']) OTEL_TRACES_EXPORTER = 'otlp';
   @IsOptional() @IsString() OTEL_SERVICE_NAME?: string;

@@ -1,7 +1,8 @@
 import { Logger } from '@nestjs/common';
 import { context, diag, DiagLogLevel, type Tracer } from '@opentelemetry/api';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
-import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
+import { OTLPTraceExporter as JsonExporter } from '@opentelemetry/exporter-trace-otlp-http';
+import { OTLPTraceExporter as ProtobufExporter } from '@opentelemetry/exporter-trace-otlp-proto';
 import { PgInstrumentation } from '@opentelemetry/instrumentation-pg';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import {
@@ -69,8 +70,8 @@ function logDiagnostics(): void {
 /**
  * Starts the OpenTelemetry SDK for one application: a tracer provider of its own (never the
  * global one, so nothing else in the process reports through it), a batch exporter to the OTLP
- * endpoint, the process's async context manager (spans started inside a request find their
- * parent), `pg` spans, and its diagnostics in our log.
+ * endpoint (protobuf or JSON), the process's async context manager (spans started inside a
+ * request find their parent), `pg` spans, and its diagnostics in our log.
  */
 export function startOtel(config: TracingConfig): OtelSdk {
   logDiagnostics();
@@ -82,7 +83,7 @@ export function startOtel(config: TracingConfig): OtelSdk {
     sampler: sampler(config.sampler, config.samplerRatio),
     spanProcessors: [
       new BatchSpanProcessor({
-        exporter: new OTLPTraceExporter({
+        exporter: new (config.protocol === 'http/json' ? JsonExporter : ProtobufExporter)({
           url: config.url,
           headers: config.headers,
           timeoutMillis: config.exportTimeoutMs,

@@ -8,10 +8,13 @@ export type SamplerName =
   | 'parentbased_always_off'
   | 'parentbased_traceidratio';
 
+export type OtlpProtocol = 'http/protobuf' | 'http/json';
+
 /** OpenTelemetry traces, from the standard OTEL_* variables; absent when tracing is off. */
 export interface TracingConfig {
-  /** Where spans are posted (OTLP/HTTP JSON), `/v1/traces` included. */
+  /** Where spans are posted (OTLP/HTTP), `/v1/traces` included. */
   url: string;
+  protocol: OtlpProtocol;
   headers: Record<string, string>;
   serviceName: string;
   resourceAttributes: Record<string, string>;
@@ -53,6 +56,8 @@ export function tracingConfig(e: EnvSchema, problems: string[]): TracingConfig |
   const resource = keyValues('OTEL_RESOURCE_ATTRIBUTES', e.OTEL_RESOURCE_ATTRIBUTES, problems);
   return {
     url,
+    protocol: (e.OTEL_EXPORTER_OTLP_TRACES_PROTOCOL ??
+      e.OTEL_EXPORTER_OTLP_PROTOCOL) as OtlpProtocol,
     headers: {
       ...keyValues('OTEL_EXPORTER_OTLP_HEADERS', e.OTEL_EXPORTER_OTLP_HEADERS, problems),
       ...keyValues(

@@ -268,6 +268,11 @@ describe.each(STORE_MODES)('OpenTelemetry traces: $name', (mode) => {
     }
     expect(stack!.app.logs.join('\n')).not.toContain(CANARY);
   });
+
+  it('exports OTLP protobuf by default', () => {
+    expect(receiver.contentTypes.length).toBeGreaterThan(0);
+    expect(new Set(receiver.contentTypes)).toEqual(new Set(['application/x-protobuf']));
+  });
 });
 
 function descendants(receiver: OtlpReceiver, root: RecordedSpan): RecordedSpan[] {
@@ -283,11 +288,15 @@ const isDatabaseSpan = (s: RecordedSpan): boolean =>
   s.attributes['db.system'] === 'postgresql' || s.attributes['db.system.name'] === 'postgresql';
 
 describe('OpenTelemetry traces on shutdown', () => {
-  it('sends the spans still queued when the application closes', async () => {
+  it('sends the spans still queued when the application closes (OTLP JSON here)', async () => {
     const receiver = await startOtlpReceiver();
     // Far beyond the test: only the flush on shutdown can deliver the span.
     const stack = await startStack({
-      env: { OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url, OTEL_BSP_SCHEDULE_DELAY: '600000' },
+      env: {
+        OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url,
+        OTEL_BSP_SCHEDULE_DELAY: '600000',
+        OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json',
+      },
     });
     try {
       const traceId = randomBytes(16).toString('hex');
@@ -306,6 +315,7 @@ describe('OpenTelemetry traces on shutdown', () => {
           attributes: expect.objectContaining({ 'error.type': 'provider_key_missing' }),
         }),
       ]);
+      expect(receiver.contentTypes).toEqual(['application/json']);
     } finally {
       await stack.close().catch(() => undefined);
       await receiver.close();

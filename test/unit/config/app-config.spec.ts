@@ -75,7 +75,24 @@ describe('loadConfig', () => {
         resourceAttributes: { 'deployment.environment.name': 'prod' },
         sampler: 'parentbased_traceidratio',
         samplerRatio: 0.25,
+        protocol: 'http/protobuf',
       });
+    });
+
+    it('sends protobuf unless JSON is asked for, the traces variable winning', () => {
+      const endpoint = { OTEL_EXPORTER_OTLP_ENDPOINT: 'http://collector:4318' };
+      const protocol = (env: Record<string, string>) =>
+        loadConfig({ ...endpoint, ...env }).tracing?.protocol;
+      expect(protocol({ OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json' })).toBe('http/json');
+      expect(
+        protocol({
+          OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json',
+          OTEL_EXPORTER_OTLP_TRACES_PROTOCOL: 'http/protobuf',
+        }),
+      ).toBe('http/protobuf');
+      expect(() => loadConfig({ ...endpoint, OTEL_EXPORTER_OTLP_PROTOCOL: 'grpc' })).toThrow(
+        /OTEL_EXPORTER_OTLP_PROTOCOL must be one of the following values: http\/protobuf, http\/json/,
+      );
     });
 
     it('takes the traces endpoint as it is, and OTEL_SERVICE_NAME over the attributes', () => {
