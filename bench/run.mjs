@@ -15,7 +15,7 @@ import { parseArgs } from 'node:util';
 import { latency, load, streaming, summarise, throughput } from './lib/measure.mjs';
 import { assertAlive, onExit, rssMiB, stopAll } from './lib/processes.mjs';
 import { holdSessions, measureRealtime, summariseRealtime } from './lib/realtime.mjs';
-import { render } from './lib/report.mjs';
+import { render, writeReport } from './lib/report.mjs';
 import { PROVIDER_KEY, ROOT, TARGETS, byokTarget, startDouble } from './lib/targets.mjs';
 import { SAMPLED_RATIO } from './lib/tracing-cost.mjs';
 import { startUsageMicro } from './lib/usage-micro.mjs';
@@ -430,7 +430,7 @@ if (results.some((r) => r.latency) || micro?.modes) {
   process.stdout.write(`\n${md}\n`);
   const out = resolve(args.out);
   mkdirSync(dirname(out), { recursive: true });
-  writeFileSync(out, `${md}\n`);
+  writeReport(out, md);
   writeFileSync(`${out.replace(/\.md$/, '')}.json`, `${JSON.stringify(run, null, 2)}\n`);
   log(`wrote ${out}`);
 }

@@ -1,7 +1,7 @@
 // Turns one run's numbers into the Markdown report: the summary table issue 5 asks for, the
 // targets checked against the byok-proxy rows, and the details behind each column.
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { realtimeSection } from './realtime.mjs';
-
 import { tracingCostSection } from './tracing-cost.mjs';
 
 const us = (v) =>
@@ -469,4 +469,18 @@ export function render(run) {
   const notes = notesOf(run);
   if (notes.length) out.push('Notes:', '', ...notes.map((n) => `- ${n}`), '');
   return out.join('\n');
+}
+
+/** The line a report's hand-written analysis starts with: writeReport keeps what follows. */
+export const HAND_WRITTEN =
+  '<!-- Written by hand from here on: bench/run.mjs and render.mjs keep it when they rewrite the report. -->';
+
+/**
+ * Writes a rendered report over `file`, keeping the hand-written analysis at its end (each part
+ * says which run it read).
+ */
+export function writeReport(file, md) {
+  const old = existsSync(file) ? readFileSync(file, 'utf8') : '';
+  const at = old.indexOf(HAND_WRITTEN);
+  writeFileSync(file, `${md}\n${at < 0 ? '' : `\n${old.slice(at)}`}`);
 }

@@ -177,7 +177,6 @@ export function byokTarget(logLevel, { servers = false, limits = false, tracing 
     byok: true,
     skip: found.missing,
     async start(ctx) {
-      const port = await freePort();
       const dataDir = join(ctx.dataDir, `${kind}${logLevel}`);
       const backing = {};
       if (servers) {
@@ -194,6 +193,8 @@ export function byokTarget(logLevel, { servers = false, limits = false, tracing 
         });
       }
       const sink = tracing && (await startOtlpSink(ctx, `otlp-sink-${kind}${logLevel}`));
+      // Taken last: PostgreSQL and OpenBao bind ports of their own while they start.
+      const port = await freePort();
       const env = {
         ...process.env,
         PORT: String(port),
