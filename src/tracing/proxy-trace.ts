@@ -63,6 +63,7 @@ function server(url: string): { address: string; port: number } | null {
  */
 export class ProxyTrace {
   private readonly span: Span;
+  private readonly recording: boolean;
   private readonly context: Context;
   private attemptSpan?: Span;
   private attempts = 0;
@@ -76,9 +77,15 @@ export class ProxyTrace {
   ) {
     this.span = tracer.startSpan(
       `${method} ${path.startsWith('/proxy/') ? '/proxy' : '/v1'}`,
-      { kind: SpanKind.SERVER, attributes: { 'http.request.method': method, 'url.path': path } },
+      { kind: SpanKind.SERVER },
       parent,
     );
+    // A request the sampler left out gets no attributes and no attempt spans (they would be
+    // left out too: every sampler offered decides by the parent or the trace id), so sampling
+    // makes the requests it skips nearly free, not merely unexported.
+    this.recording = this.span.isRecording();
+    if (this.recording)
+      this.span.setAttributes({ 'http.request.method': method, 'url.path': path });
     this.context = trace.setSpan(parent, this.span);
     const { traceId, spanId } = this.span.spanContext();
     access.traceId = traceId;
@@ -103,6 +110,12 @@ export class ProxyTrace {
   attempt(ex: Exchange, headers: Record<string, string>): void {
     this.attemptSpan?.end();
     const target = ex.target!;
+    if (!this.recording) {
+      // Not sampled: the provider, when allowed, continues the trace from the request's span.
+      if (target.provider.propagateTrace)
+        propagator.inject(this.context, headers, defaultTextMapSetter);
+      return;
+    }
     const key = ex.candidate!;
     const to = server(target.url);
     const span = this.tracer.startSpan(
@@ -141,6 +154,7 @@ export class ProxyTrace {
 
   /** Ends the spans once the answer is complete (`outcome` undefined: no usage to report). */
   end(ex: Exchange, outcome: ExchangeOutcome | undefined, res: ServerResponse): void {
+    if (!this.recording) return this.span.end();
     const status = outcome?.status ?? res.statusCode;
     const errorType =
       outcome?.errorType ?? (outcome || res.writableFinished ? undefined : 'client_closed');

@@ -206,6 +206,31 @@ describe.each(STORE_MODES)('OpenTelemetry traces: $name', (mode) => {
     expect(data.find((p) => p.id === 'mistral')?.propagateTrace).toBe(false);
   });
 
+  it('a request the caller did not sample records no span, and its trace id still travels', async () => {
+    stack!.double.reset();
+    const traceId = randomBytes(16).toString('hex');
+    const unsampled = `00-${traceId}-${PARENT_ID}-00`;
+    expect((await streamChat('groq/llama-3.1-8b', { traceparent: unsampled })).status).toBe(200);
+    // The provider allowed to see trace context continues the same, unsampled trace.
+    expect(String(stack!.double.requests.at(-1)!.headers.traceparent)).toMatch(
+      new RegExp(`^00-${traceId}-[0-9a-f]{16}-00$`),
+    );
+    const access = await eventually(() => {
+      const line = stack!.app.logs
+        .filter((l) => l.includes(traceId))
+        .map((l) => JSON.parse(l) as Record<string, unknown>)
+        .find((l) => l.msg === 'request');
+      expect(line).toBeDefined();
+      return line!;
+    });
+    expect(access.trace_id).toBe(traceId);
+    // A sampled request after it, once exported, shows that nothing of the first one was.
+    const later = randomBytes(16).toString('hex');
+    await streamChat('groq/llama-3.1-8b', { traceparent: traceparent(later) });
+    await serverSpan(later);
+    expect(receiver.trace(traceId)).toEqual([]);
+  });
+
   it('an /api request: a server span with the secret store and database calls under it', async () => {
     const res = await alice.post(
       '/api/user/api-keys',
