@@ -81,8 +81,8 @@ export class ProxyTrace {
       parent,
     );
     // A request the sampler left out gets no attributes and no attempt spans (they would be
-    // left out too: every sampler offered decides by the parent or the trace id), so sampling
-    // makes the requests it skips nearly free, not merely unexported.
+    // left out too: every sampler offered decides by the parent or the trace id), so a skipped
+    // request costs little more than its ids, not the validation of attributes nobody sees.
     this.recording = this.span.isRecording();
     if (this.recording)
       this.span.setAttributes({ 'http.request.method': method, 'url.path': path });
